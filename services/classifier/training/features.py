@@ -1,0 +1,169 @@
+"""Feature space and heads: TF-IDF (word + char n-grams), embeddings, or both.
+
+Measured on real labelled data (docs/benchmarks.md), concatenating TF-IDF with
+the sentence embeddings beats either alone by 1-2.5 points within a language,
+while the embeddings carry the cross-lingual signal; so "concat" is the default.
+The TF-IDF vocabulary is fitted on PII-masked text with ``min_df=2``: a word seen
+in a single case (typically a name) never enters the artifact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion
+
+FeatureMode = Literal["concat", "embedding", "tfidf"]
+FEATURE_MODES: tuple[str, ...] = ("concat", "embedding", "tfidf")
+Matrix = sparse.csr_matrix | npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    mode: FeatureMode = "concat"
+    # Scale of the (unit-norm) embedding block next to the two unit-norm TF-IDF blocks.
+    embedding_weight: float = 1.0
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 5)
+    min_df: int = 2
+    max_features: int = 200_000
+
+    @property
+    def uses_tfidf(self) -> bool:
+        return self.mode in ("concat", "tfidf")
+
+    @property
+    def uses_embeddings(self) -> bool:
+        return self.mode in ("concat", "embedding")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureConfig:
+        return cls(
+            mode=data["mode"],
+            embedding_weight=float(data["embedding_weight"]),
+            word_ngrams=tuple(data["word_ngrams"]),  # type: ignore[arg-type]
+            char_ngrams=tuple(data["char_ngrams"]),  # type: ignore[arg-type]
+            min_df=int(data["min_df"]),
+            max_features=int(data["max_features"]),
+        )
+
+
+@dataclass(frozen=True)
+class HeadConfig:
+    # C is the inverse regularisation strength of the logistic regression.
+    c: float = 10.0
+    # Temperature scaling keeps the argmax and fixes over/under-confidence with a
+    # single parameter, which a few hundred cases can estimate reliably.
+    calibration: Literal["temperature", "sigmoid", "isotonic", "none"] = "temperature"
+    calibration_folds: int = 3
+    max_iter: int = 2000
+    class_weight: str | None = "balanced"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HeadConfig:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    head: HeadConfig = field(default_factory=HeadConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"features": self.features.to_dict(), "head": self.head.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        return cls(
+            features=FeatureConfig.from_dict(data["features"]),
+            head=HeadConfig.from_dict(data["head"]),
+        )
+
+
+def make_tfidf(config: FeatureConfig, n_docs: int) -> FeatureUnion:
+    # On tiny corpora min_df=2 could leave an empty vocabulary; 1 is the safe floor.
+    min_df = config.min_df if n_docs >= 20 else 1
+    common: dict[str, Any] = {
+        "sublinear_tf": True,
+        "min_df": min_df,
+        "max_features": config.max_features,
+        "dtype": np.float32,
+        "strip_accents": None,
+        "lowercase": True,
+    }
+    return FeatureUnion(
+        [
+            ("word", TfidfVectorizer(ngram_range=config.word_ngrams, **common)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=config.char_ngrams, **common)),
+        ]
+    )
+
+
+def combine(
+    config: FeatureConfig, tfidf_part: sparse.spmatrix | None, embeddings: npt.NDArray[np.float32]
+) -> Matrix:
+    """The head input for ``config.mode`` from the TF-IDF block and the embeddings."""
+    if config.mode == "embedding":
+        return embeddings.astype(np.float32, copy=False)
+    if tfidf_part is None:
+        raise ValueError("TF-IDF features are required for mode " + config.mode)
+    if config.mode == "tfidf":
+        return sparse.csr_matrix(tfidf_part)
+    dense = sparse.csr_matrix(embeddings.astype(np.float32, copy=False) * config.embedding_weight)
+    return sparse.hstack([tfidf_part, dense], format="csr", dtype=np.float32)
+
+
+class FeatureSpace:
+    """Fits and applies the TF-IDF part; embeddings come from the embedder."""
+
+    def __init__(self, config: FeatureConfig, tfidf: FeatureUnion | None = None) -> None:
+        self.config = config
+        self.tfidf = tfidf
+
+    def fit_transform(self, texts: list[str], embeddings: npt.NDArray[np.float32]) -> Matrix:
+        part = None
+        if self.config.uses_tfidf:
+            self.tfidf = make_tfidf(self.config, len(texts))
+            part = self.tfidf.fit_transform(texts)
+        return combine(self.config, part, embeddings)
+
+    def transform(self, texts: list[str], embeddings: npt.NDArray[np.float32]) -> Matrix:
+        part = None
+        if self.config.uses_tfidf:
+            if self.tfidf is None:
+                raise ValueError("the TF-IDF vectoriser is not fitted")
+            part = self.tfidf.transform(texts)
+        return combine(self.config, part, embeddings)
+
+
+def make_head(config: HeadConfig, labels: list[str], seed: int) -> Any:
+    """A calibrated, class-balanced logistic regression for ``labels``."""
+    base = LogisticRegression(
+        C=config.c, max_iter=config.max_iter, class_weight=config.class_weight, random_state=seed
+    )
+    counts = np.unique(np.asarray(labels), return_counts=True)[1]
+    folds = min(config.calibration_folds, int(counts.min()))
+    if config.calibration == "none" or folds < 2:
+        return base
+    # ensemble=False: one classifier on all rows at prediction time (fast), and the
+    # calibrator is fitted on out-of-fold predictions (honest).
+    return CalibratedClassifierCV(base, method=config.calibration, cv=folds, ensemble=False)
+
+
+def fit_head(config: HeadConfig, x: Matrix, labels: list[str], seed: int) -> Any:
+    head = make_head(config, labels, seed)
+    head.fit(x, np.asarray(labels))
+    return head

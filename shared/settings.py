@@ -1,0 +1,60 @@
+"""pydantic-settings pieces. Each service composes its own class from these and
+builds it in ``main`` (never at import). Every variable is prefixed ``TRIAGE_``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared import topics
+
+
+class BaseTriageSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore", frozen=True)
+
+    log_level: str = Field("INFO", description="Python log level name")
+    log_format: Literal["text", "json"] = Field("text", description="log line format")
+
+
+class KafkaSettings(BaseTriageSettings):
+    """Client settings that work on both Apache Kafka and the local tansu broker."""
+
+    kafka_bootstrap: str = Field("127.0.0.1:9092", description="bootstrap servers, comma-separated")
+    kafka_client_id: str = "triage"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    # tansu: a group join takes about session_timeout/2, so keep it short.
+    kafka_session_timeout_ms: int = Field(6000, ge=1000)
+    kafka_heartbeat_interval_ms: int = Field(1000, ge=100)
+    # fetch latency is about fetch_max_wait/2 on tansu.
+    kafka_fetch_max_wait_ms: int = Field(20, ge=1, le=5000)
+    kafka_request_timeout_ms: int = Field(10000, ge=1000)
+    kafka_linger_ms: int = Field(2, ge=0, le=1000)
+    kafka_topic_partitions: int = Field(
+        6, ge=1, description="partitions when Triage creates topics"
+    )
+    kafka_create_topics: bool = Field(True, description="create missing topics at start")
+    topic_received: str = topics.RECEIVED
+    topic_classified: str = topics.CLASSIFIED
+    topic_deadletter: str = topics.DEADLETTER
+
+
+class HttpSettings(BaseTriageSettings):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    graceful_timeout_s: float = Field(20.0, gt=0, description="drain time on SIGTERM")
+
+
+class DatabaseSettings(BaseTriageSettings):
+    database_url: SecretStr = Field(
+        SecretStr("postgresql://triage@127.0.0.1:5432/triage"),
+        description="PostgreSQL DSN (postgresql://user:pass@host:port/db)",
+    )
+    database_pool_min: int = Field(1, ge=0)
+    database_pool_max: int = Field(10, ge=1)

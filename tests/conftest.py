@@ -1,0 +1,3 @@
+"""Shared pytest fixtures: real broker and real PostgreSQL for the integration tiers."""
+
+pytest_plugins = ["tests.fixtures.stack"]
