@@ -1,0 +1,53 @@
+"""Publishing accepted requests: a 202 is only ever given after the broker's ack."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry, Histogram
+
+from shared.events import EVENT_TYPE_HEADER, RequestReceived, encode
+from shared.metrics import LATENCY_BUCKETS
+
+log = logging.getLogger(__name__)
+
+
+class BrokerUnavailable(Exception):
+    pass
+
+
+class Publisher:
+    def __init__(
+        self, broker: KafkaBroker, topic: str, timeout_s: float, registry: CollectorRegistry
+    ) -> None:
+        self.broker = broker
+        self.topic = topic
+        self.timeout_s = timeout_s
+        self.connected = False
+        self.duration = Histogram(
+            "triage_ingest_publish_duration_seconds",
+            "Time from publish to the broker's acknowledgement",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+    async def publish(self, event: RequestReceived) -> None:
+        """Return once the broker acknowledged; raise BrokerUnavailable otherwise."""
+        if not self.connected:
+            raise BrokerUnavailable("not connected to the broker")
+        start = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self.broker.publish(
+                    encode(event),
+                    self.topic,
+                    key=event.request_id.encode(),
+                    headers={EVENT_TYPE_HEADER: event.event_type},
+                )
+        except Exception as exc:  # timeout, connection refused, not leader...
+            log.warning("publish failed: %s", type(exc).__name__)
+            raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
+        self.duration.observe(time.perf_counter() - start)

@@ -1,0 +1,306 @@
+"""PII detection and masking: Belgian national numbers, IBANs, e-mails, phones.
+
+Used before any text reaches the model, and by logs and training exports, so it
+errs on the side of masking: a phone-shaped number that might be a phone is
+masked, but only numbers that pass their check digits become ``[NISS]`` or
+``[IBAN]``.
+
+Detection is candidate extraction with plain regexes, then validation:
+
+* NISS (rijksregisternummer / INSZ): 11 digits ``YYMMDD SSS CC`` with optional
+  single separators (``85.07.30-033.61``, ``850730 033 61``, ``85073003361``).
+  Valid when the month is 0-12 (0 = unknown), or +20/+40 for bis numbers, the
+  day is 0-31, and ``CC == 97 - N % 97`` where ``N`` is the first 9 digits, or
+  ``"2" + first 9 digits`` for people born from 2000 on.
+* IBAN: country code + 2 check digits + BBAN, spaces allowed between characters;
+  the length must match the ISO 13616 registry for the country and the whole
+  must pass the mod-97 check.
+* E-mail: a conventional ``local@domain.tld`` regex.
+* Phone: digit runs starting with ``+``, ``00`` or a trunk ``0`` (how phones are
+  written in Belgium and its neighbours), validated with ``phonenumbers``.
+  Dates (``12/03/2025``, ``01.03.25``) are blanked before the phone search so
+  that a date next to a time or a number is never read as a phone.
+
+Overlapping findings are resolved deterministically: the longest span wins,
+then IBAN > NISS > EMAIL > PHONE, then the leftmost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import phonenumbers
+
+PiiKind = Literal["NISS", "IBAN", "EMAIL", "PHONE"]
+
+__all__ = ["PiiKind", "PiiSpan", "find", "mask", "replace_spans"]
+
+
+@dataclass(frozen=True, slots=True)
+class PiiSpan:
+    """A detected identifier: ``text[start:end]`` is of ``kind``."""
+
+    start: int
+    end: int
+    kind: PiiKind
+
+    @property
+    def placeholder(self) -> str:
+        return f"[{self.kind}]"
+
+
+# --- NISS -------------------------------------------------------------------
+
+_SEP = r"[ \u00a0.\-/]?"
+_NISS_RE = re.compile(
+    # Not glued to a longer number, also not across a separator ("1.85073003361").
+    r"(?<![0-9])(?<![0-9][.,/\-])"
+    rf"([0-9]{{2}}){_SEP}([0-9]{{2}}){_SEP}([0-9]{{2}}){_SEP}([0-9]{{3}}){_SEP}([0-9]{{2}})"
+    r"(?![.,/\-]?[0-9])"
+)
+_POST_2000_OFFSET = 2_000_000_000  # "2" prepended to the 9-digit body
+
+
+def is_valid_niss(digits: str) -> bool:
+    """True if ``digits`` (11 ASCII digits, no separators) is a valid NISS or bis number."""
+    if len(digits) != 11 or not digits.isascii() or not digits.isdigit():
+        return False
+    month, day = int(digits[2:4]), int(digits[4:6])
+    if day > 31 or not (month <= 12 or 20 <= month <= 32 or 40 <= month <= 52):
+        return False
+    body, check = int(digits[:9]), int(digits[9:])
+    return check in (97 - body % 97, 97 - (_POST_2000_OFFSET + body) % 97)
+
+
+def _find_niss(text: str) -> Iterator[PiiSpan]:
+    for m in _NISS_RE.finditer(text):
+        if is_valid_niss("".join(m.groups())):
+            yield PiiSpan(m.start(), m.end(), "NISS")
+
+
+# --- IBAN -------------------------------------------------------------------
+
+# Total IBAN length per country, from the SWIFT IBAN registry (ISO 13616).
+_IBAN_LENGTHS: dict[str, int] = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22,
+    "BH": 22, "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24,
+    "DE": 22, "DJ": 27, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18,
+    "FK": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27,
+    "GT": 28, "HN": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IQ": 23, "IS": 26,
+    "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20,
+    "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MN": 20,
+    "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24,
+    "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24,
+    "SC": 31, "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25,
+    "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
+    "YE": 30,
+}  # fmt: skip
+_IBAN_START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2}) ?([0-9]{2})")
+_IBAN_SPACES = " \u00a0"
+
+
+def is_valid_iban(iban: str) -> bool:
+    """True if ``iban`` (no spaces) has its country's length and passes mod-97."""
+    iban = iban.upper()
+    if not iban.isascii() or not iban.isalnum() or len(iban) < 5:
+        return False
+    if _IBAN_LENGTHS.get(iban[:2]) != len(iban) or not iban[2:4].isdigit():
+        return False
+    if not 2 <= int(iban[2:4]) <= 98:  # the only check digits ISO 7064 can produce
+        return False
+    rearranged = iban[4:] + iban[:4]
+    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+
+
+def _is_ascii_alnum(c: str) -> bool:
+    return c.isascii() and c.isalnum()
+
+
+def _scan_iban(text: str, m: re.Match[str]) -> PiiSpan | None:
+    """Read exactly the registry length from a candidate start, single spaces allowed."""
+    country = m.group(1).upper()
+    length = _IBAN_LENGTHS.get(country)
+    if length is None:
+        return None
+    chars = [country, m.group(2)]
+    got, i, n = 4, m.end(), len(text)
+    while got < length and i < n:
+        c = text[i]
+        if _is_ascii_alnum(c):
+            chars.append(c)
+            got += 1
+        elif not (c in _IBAN_SPACES and i + 1 < n and _is_ascii_alnum(text[i + 1])):
+            break
+        i += 1
+    if got < length or (i < n and _is_ascii_alnum(text[i])):
+        return None  # too short, or glued to a longer token
+    return PiiSpan(m.start(), i, "IBAN") if is_valid_iban("".join(chars)) else None
+
+
+def _find_iban(text: str) -> Iterator[PiiSpan]:
+    for m in _IBAN_START_RE.finditer(text):
+        span = _scan_iban(text, m)
+        if span is not None:
+            yield span
+
+
+# --- E-mail -----------------------------------------------------------------
+
+_EMAIL_RE = re.compile(r"(?<![\w.%+\-])[\w.%+\-]+@(?:[\w\-]+\.)+[^\W\d_]{2,}(?![\w\-])")
+
+
+def _find_email(text: str) -> Iterator[PiiSpan]:
+    if "@" not in text:
+        return
+    for m in _EMAIL_RE.finditer(text):
+        yield PiiSpan(m.start(), m.end(), "EMAIL")
+
+
+# --- Phone ------------------------------------------------------------------
+
+# Same separator twice: 12/03/2025, 1.3.25, 01-03-2025 (not 04/123.45.67, and
+# not the tail of 0470/12.03.56).
+_DATE_RE = re.compile(
+    r"(?<![0-9])(?<![0-9][./\-])([0-9]{1,2})([./\-])([0-9]{1,2})\2(?:[0-9]{4}|[0-9]{2})(?![0-9])"
+)
+_PHONE_SEP = r"(?:[ \u00a0./\-]|\) ?| ?\(0\) ?)?"
+_PHONE_RE = re.compile(
+    r"(?<![\w+])(?<![0-9][.,/\-])"
+    rf"(?:\+|\b0)[0-9](?:{_PHONE_SEP}[0-9]){{6,17}}"
+)
+_NON_DIGIT_RE = re.compile(r"[^0-9]+")
+_NATIONAL_REGIONS = ("BE", "FR", "NL")  # national formats of Belgium and its neighbours
+_MIN_PHONE_DIGITS = 8
+_BE_NSN_LENGTHS = (8, 9)  # landlines 0X XXX XX XX / 0XX XX XX XX, mobiles 04XX XX XX XX
+
+
+def _parse(candidate: str, region: str | None) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(candidate, region)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def _is_phone(candidate: str) -> bool:
+    if candidate.startswith(("+", "00")):
+        # International form: must be a number actually in use somewhere.
+        number = _parse(candidate, "BE")
+        return number is not None and phonenumbers.is_valid_number(number)
+    for region in _NATIONAL_REGIONS:
+        number = _parse(candidate, region)
+        if number is not None and phonenumbers.is_valid_number(number):
+            return True
+    # A Belgian-length number written with a trunk 0 is masked even when its
+    # range is unallocated in libphonenumber's data: leaking a real number is
+    # worse than hiding a fictional one.
+    number = _parse(candidate, "BE")
+    return (
+        number is not None
+        and not number.italian_leading_zero
+        and len(str(number.national_number)) in _BE_NSN_LENGTHS
+    )
+
+
+def _trim_last_group(text: str, start: int, end: int) -> int:
+    """End of the candidate without its last digit group (start if nothing is left)."""
+    i = end
+    while i > start and text[i - 1].isdigit():
+        i -= 1
+    while i > start and not text[i - 1].isdigit():
+        i -= 1
+    return i
+
+
+def _match_phone(text: str, start: int, end: int) -> int | None:
+    """End of the longest valid phone starting at ``start``, trimming trailing groups."""
+    while end > start:
+        candidate = text[start:end]
+        if len(_NON_DIGIT_RE.sub("", candidate)) < _MIN_PHONE_DIGITS:
+            return None
+        if _is_phone(candidate):
+            return end
+        end = _trim_last_group(text, start, end)
+    return None
+
+
+def _blank_date(m: re.Match[str]) -> str:
+    day, month = int(m.group(1)), int(m.group(3))
+    return "#" * len(m.group()) if 1 <= day <= 31 and 1 <= month <= 12 else m.group()
+
+
+def _blank_dates(text: str) -> str:
+    return _DATE_RE.sub(_blank_date, text)
+
+
+def _find_phone(text: str) -> Iterator[PiiSpan]:
+    scan = _blank_dates(text)
+    pos = 0
+    while (m := _PHONE_RE.search(scan, pos)) is not None:
+        end = _match_phone(text, m.start(), m.end())
+        if end is None:
+            pos = m.start() + 1
+        else:
+            yield PiiSpan(m.start(), end, "PHONE")
+            pos = end
+
+
+# --- Resolution and masking -------------------------------------------------
+
+_PRIORITY: dict[str, int] = {"IBAN": 0, "NISS": 1, "EMAIL": 2, "PHONE": 3}
+_MAY_HAVE_PII_RE = re.compile(r"[0-9@]")
+_MAX_MASK_PASSES = 4
+
+
+def _resolve(spans: list[PiiSpan]) -> list[PiiSpan]:
+    """Keep non-overlapping spans: longest first, then most specific, then leftmost."""
+    ordered = sorted(spans, key=lambda s: (s.start - s.end, _PRIORITY[s.kind], s.start))
+    kept: list[PiiSpan] = []
+    for span in ordered:
+        if all(span.end <= k.start or span.start >= k.end for k in kept):
+            kept.append(span)
+    return sorted(kept, key=lambda s: s.start)
+
+
+def find(text: str) -> list[PiiSpan]:
+    """All identifiers in ``text``, non-overlapping, sorted by start."""
+    if not _MAY_HAVE_PII_RE.search(text):
+        return []
+    spans = [*_find_iban(text), *_find_niss(text), *_find_email(text), *_find_phone(text)]
+    return _resolve(spans)
+
+
+def replace_spans(text: str, spans: list[PiiSpan], offset: int = 0) -> str:
+    """Replace ``spans`` (sorted, non-overlapping) by their placeholders.
+
+    ``offset`` is the position of ``text`` in the string the spans refer to, so
+    that a window of a longer text can be masked with the spans of the whole.
+    """
+    parts: list[str] = []
+    pos = 0
+    for span in spans:
+        start, end = span.start - offset, span.end - offset
+        if end <= 0 or start >= len(text):
+            continue
+        parts.append(text[pos : max(start, 0)])
+        parts.append(span.placeholder)
+        pos = max(end, pos)
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def mask(text: str) -> str:
+    """``text`` with every identifier replaced by ``[NISS]``, ``[IBAN]``, ``[EMAIL]``, ``[PHONE]``.
+
+    Masking repeats until nothing more is found (at most a few passes): hiding
+    one identifier can remove the context that protected a neighbour from being
+    read as part of a longer number, and ``mask`` must be idempotent.
+    """
+    for _ in range(_MAX_MASK_PASSES):
+        spans = find(text)
+        if not spans:
+            break
+        text = replace_spans(text, spans)
+    return text
