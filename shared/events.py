@@ -29,7 +29,8 @@ EVENT_TYPE_HEADER = "triage-event-type"
 
 def request_id_for(source: str, external_id: str) -> str:
     """The same (source, external_id) always gives the same id: retries are idempotent."""
-    return str(uuid.uuid5(REQUEST_ID_NAMESPACE, f"{source}\x1f{external_id}"))
+    # JSON keeps the pair unambiguous whatever characters the two parts hold.
+    return str(uuid.uuid5(REQUEST_ID_NAMESPACE, json.dumps([source, external_id])))
 
 
 def utcnow() -> datetime:

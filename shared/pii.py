@@ -167,10 +167,11 @@ _DATE_RE = re.compile(
     r"(?<![0-9])(?<![0-9][./\-])([0-9]{1,2})([./\-])([0-9]{1,2})\2(?:[0-9]{4}|[0-9]{2})(?![0-9])"
 )
 _PHONE_SEP = r"(?:[ \u00a0./\-]|\) ?| ?\(0\) ?)?"
-_PHONE_RE = re.compile(
-    r"(?<![\w+])(?<![0-9][.,/\-])"
-    rf"(?:\+|\b0)[0-9](?:{_PHONE_SEP}[0-9]){{6,17}}"
-)
+_PHONE_BODY = rf"(?:\+|0)[0-9](?:{_PHONE_SEP}[0-9]){{6,17}}"
+# A phone is not the tail of a longer number ("2024/0470123456")...
+_PHONE_RE = re.compile(rf"(?<![\w+])(?<![0-9][.,/\-]){_PHONE_BODY}")
+# ...unless that number is itself a phone: "0470 12 34 56/0470 65 43 21".
+_NEXT_PHONE_RE = re.compile(rf"[.,/\-]({_PHONE_BODY})")
 _NON_DIGIT_RE = re.compile(r"[^0-9]+")
 _NATIONAL_REGIONS = ("BE", "FR", "NL")  # national formats of Belgium and its neighbours
 _MIN_PHONE_DIGITS = 8
@@ -239,12 +240,20 @@ def _find_phone(text: str) -> Iterator[PiiSpan]:
     scan = _blank_dates(text)
     pos = 0
     while (m := _PHONE_RE.search(scan, pos)) is not None:
-        end = _match_phone(text, m.start(), m.end())
+        start, end = m.start(), _match_phone(text, m.start(), m.end())
         if end is None:
-            pos = m.start() + 1
-        else:
-            yield PiiSpan(m.start(), end, "PHONE")
-            pos = end
+            pos = start + 1
+            continue
+        yield PiiSpan(start, end, "PHONE")
+        # Phones chained by a separator: the lookbehind of _PHONE_RE rejects them.
+        while (chained := _NEXT_PHONE_RE.match(scan, end)) is not None:
+            start = chained.start(1)
+            next_end = _match_phone(text, start, chained.end(1))
+            if next_end is None:
+                break
+            yield PiiSpan(start, next_end, "PHONE")
+            end = next_end
+        pos = end
 
 
 # --- Resolution and masking -------------------------------------------------

@@ -78,7 +78,11 @@ class PostgresServer:
             # e.g. a checkout under /root: keep the data where the server user can reach it
             base_dir = Path(tempfile.mkdtemp(prefix="triage-pg-"))
             os.chmod(base_dir, 0o755)
-            log.info("state folder not reachable by %s; PostgreSQL data in %s", self.user.pw_name, base_dir)
+            log.info(
+                "state folder not reachable by %s; PostgreSQL data in %s",
+                self.user.pw_name,
+                base_dir,
+            )
         self.data_dir = base_dir / "pgdata"
         self.log_path = base_dir / "postgres.log"
 
