@@ -79,8 +79,8 @@ class E5File:
         if entry.dtype == DTYPE_Q4_0:
             return dequantize_q4_0(raw, entry.count).reshape(shape)
         if entry.dtype == DTYPE_F32:
-            return np.frombuffer(raw, dtype="<f4", count=entry.count).astype(np.float32).reshape(
-                shape
+            return (
+                np.frombuffer(raw, dtype="<f4", count=entry.count).astype(np.float32).reshape(shape)
             )
         raise E5FormatError(f"tensor {name!r} has unknown dtype {entry.dtype}")
 

@@ -1,0 +1,122 @@
+"""Embedder backed by a local sentence-transformers folder (default: the e5 build)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from services.classifier.embedding import checksums
+from services.classifier.embedding.base import EmbedderSpec, Vectors
+from services.classifier.embedding.e5_convert import BUILD_FORMAT
+
+logger = logging.getLogger(__name__)
+
+BACKEND = "sentence-transformers"
+
+
+def force_offline() -> None:
+    """Never reach a model hub: only local folders (or an existing HF cache) load."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
+def set_torch_threads(threads: int | None) -> int:
+    """Use ``threads`` intra-op threads (default: every core) and return the count."""
+    import torch
+
+    count = max(1, threads or os.cpu_count() or 1)
+    torch.set_num_threads(count)
+    return count
+
+
+def resolve_folder(path_or_id: str | Path) -> Path:
+    """A local folder as is, or a hub id already in the local HF cache (no download)."""
+    path = Path(path_or_id).expanduser()
+    if path.is_dir():
+        return path.resolve()
+    if path.is_absolute() or str(path_or_id).startswith("."):
+        raise FileNotFoundError(f"embedding model folder not found: {path}")
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(str(path_or_id), local_files_only=True))
+    except Exception as exc:  # the hub client raises several unrelated types here
+        raise FileNotFoundError(
+            f"{path_or_id!r} is neither a folder nor a model in the local Hugging Face cache "
+            "(downloads are disabled)"
+        ) from exc
+
+
+def _auto_prefix_and_name(folder: Path) -> tuple[str, str]:
+    manifest = checksums.read_manifest(folder)
+    if manifest and manifest.get("format") == BUILD_FORMAT:
+        return str(manifest.get("prefix", "query: ")), str(manifest.get("name", folder.name))
+    return "", folder.name
+
+
+class SentenceTransformerEmbedder:
+    """L2-normalised float32 embeddings from a sentence-transformers folder.
+
+    ``prefix`` is prepended to every text; None picks it automatically
+    ("query: " for the e5 build, e5 being trained with that marker).
+    """
+
+    def __init__(
+        self,
+        path_or_id: str | Path,
+        *,
+        prefix: str | None = None,
+        device: str = "cpu",
+        threads: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.folder = resolve_folder(path_or_id)
+        auto_prefix, auto_name = _auto_prefix_and_name(self.folder)
+        self.prefix = auto_prefix if prefix is None else prefix
+        self.threads = set_torch_threads(threads)
+        self._model = self._load(device)
+        dim = self._model.get_embedding_dimension()
+        if not dim:
+            raise ValueError(f"cannot tell the embedding dimension of {self.folder}")
+        self._spec = EmbedderSpec(
+            backend=BACKEND,
+            name=name or auto_name,
+            weights_sha256=checksums.folder_digest(self.folder),
+            dim=int(dim),
+        )
+        logger.info("loaded %s from %s (dim %d)", self._spec.name, self.folder, dim)
+
+    def _load(self, device: str) -> Any:
+        force_offline()
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(
+            str(self.folder),
+            device=device,
+            local_files_only=True,
+            # fp16 on disk halves the download-free folder; compute stays float32.
+            model_kwargs={"dtype": torch.float32},
+        )
+
+    @property
+    def spec(self) -> EmbedderSpec:
+        return self._spec
+
+    def encode(
+        self, texts: list[str], *, batch_size: int = 64, show_progress: bool = False
+    ) -> Vectors:
+        if not texts:
+            return np.zeros((0, self._spec.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            [self.prefix + text for text in texts],
+            batch_size=batch_size,
+            show_progress_bar=show_progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
