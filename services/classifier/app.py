@@ -113,7 +113,9 @@ def load_classifier(settings: ClassifierSettings) -> Classifier:
     from services.classifier.loading import load_model
 
     model = load_model(settings.model_dir, settings.embedder_path, settings.classifier_threads)
-    return Classifier(model, CueLexicon.load(), LanguageDetector())
+    # four languages keep the detector at ~130 MB (eleven cost ~350 MB) for the RSS budget
+    detector = LanguageDetector(languages=("fr", "nl", "en", "de"))
+    return Classifier(model, CueLexicon.load(), detector)
 
 
 def create_app(settings: ClassifierSettings, classifier: Classifier | None = None) -> FastAPI:
