@@ -71,7 +71,7 @@ eval-benchmarks: install embedder
 	$(PY) -m services.classifier.training.benchmarks
 
 bench-queue: install
-	$(PY) -m services.router.bench_queue
+	$(PY) -m services.router.bench_queue --docs docs/benchmarks.md
 
 clean:
 	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,204 @@
+"""The router's FastAPI app: API + consumer, one lifespan.
+
+Start: pool (retried while PostgreSQL starts), schema version check, gauge
+refresher, broker with the request.classified (and request.received)
+subscribers. Stop (after uvicorn drained HTTP): stop consuming — FastStream
+finishes the batch in hand within the graceful timeout and commits it — then
+the background tasks, then the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.responses import Response
+
+from services.router import api
+from services.router.auth import Authenticator, check_key_hashes, load_users
+from services.router.consumer import ClassifiedWriter, ReceivedRecorder, subscribe_received
+from services.router.db import create_pool, load_queries
+from services.router.errors import RouterError, Unauthenticated
+from services.router.metrics import RouterMetrics, refresh_forever, stop_task
+from services.router.migrate import check_current
+from services.router.rules import Routing, load_rules
+from services.router.settings import RouterSettings
+from services.router.state import NotStarted, RouterState
+from shared.consumer import BatchConsumer, lag_loop, subscribe
+from shared.events import CLASSIFIED_V1
+from shared.http import install_error_handlers
+from shared.kafka import ensure_topics, make_broker
+from shared.metrics import ConsumerMetrics, HttpMetrics, metrics_response, new_registry
+
+log = logging.getLogger(__name__)
+
+
+def build_state(settings: RouterSettings, routing: Routing | None = None) -> RouterState:
+    """Validate the configuration (rules, users, keys); raises with a clear message."""
+    routing = routing or load_rules(settings.router_rules)
+    users = load_users(settings.router_users, settings.router_users_file)
+    auth = Authenticator(
+        users,
+        ingest_keys=check_key_hashes(settings.ingest_api_keys, "TRIAGE_INGEST_API_KEYS"),
+        trust_proxy_header=settings.router_trust_proxy_header,
+        trusted_proxies=settings.router_trusted_proxies,
+    )
+    registry = new_registry()
+    return RouterState(settings, routing, auth, load_queries(), registry, RouterMetrics(registry))
+
+
+async def _start_consumers(state: RouterState) -> None:
+    s = state.settings
+    broker = make_broker(s, graceful_timeout=s.graceful_timeout_s)
+    names = [s.topic_classified, s.topic_deadletter]
+    if s.router_track_received:
+        names.append(s.topic_received)
+    await ensure_topics(s, names)
+    consumer_metrics = ConsumerMetrics(state.registry, "router")
+    writer = ClassifiedWriter(
+        state.pool, state.queries, state.routing, state.metrics, state.notifier.changed
+    )
+    consumer = BatchConsumer(
+        broker=broker,
+        stage="router",
+        expected_event_type=CLASSIFIED_V1,
+        process=writer,
+        deadletter_topic=s.topic_deadletter,
+        metrics=consumer_metrics,
+    )
+    subscriber = subscribe(
+        broker,
+        s,
+        consumer,
+        topic=s.topic_classified,
+        group_id=s.router_group,
+        max_records=s.router_batch_max,
+        batch_timeout_ms=s.router_batch_timeout_ms,
+    )
+    if s.router_track_received:
+        subscribe_received(
+            broker,
+            s,
+            ReceivedRecorder(state.pool, state.queries),
+            f"{s.router_group}-received",
+            s.router_batch_max,
+            s.router_batch_timeout_ms,
+        )
+    state.broker = broker
+    await broker.start()
+    state.consuming = True
+    state.tasks.append(
+        asyncio.create_task(lag_loop(subscriber, consumer_metrics, s.router_group, 15.0))
+    )
+
+
+async def _close_pool(state: RouterState) -> None:
+    try:
+        await asyncio.wait_for(state.pool.close(), timeout=state.settings.graceful_timeout_s)
+    except TimeoutError:
+        log.warning("database connections still busy at shutdown; terminating them")
+        state.pool.terminate()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    state: RouterState = app.state.router
+    s = state.settings
+    pool = await create_pool(
+        s.database_url.get_secret_value(),
+        min_size=s.database_pool_min,
+        max_size=s.database_pool_max,
+    )
+    state.attach(pool)
+    try:
+        async with pool.acquire() as conn:
+            await check_current(conn)
+        state.tasks.append(
+            asyncio.create_task(
+                refresh_forever(pool, state.queries, state.metrics, s.router_metrics_refresh_s)
+            )
+        )
+        state.tasks.append(asyncio.create_task(state.notifier.run()))
+        if s.router_consumer_enabled:
+            await _start_consumers(state)
+        log.info("router started (consumer %s)", "on" if state.consuming else "off")
+        yield
+    finally:
+        if state.broker is not None:
+            state.consuming = False
+            await state.broker.stop()  # waits for the batch in hand, within graceful_timeout
+            state.broker = None
+        for task in state.tasks:
+            await stop_task(task)
+        state.tasks.clear()
+        await _close_pool(state)
+        state.detach()
+        log.info("router stopped")
+
+
+def _install_handlers(app: FastAPI) -> None:
+    install_error_handlers(app)
+
+    @app.exception_handler(RouterError)
+    async def _router_error(_: Request, exc: RouterError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
+        body = {"error": exc.code, "message": exc.message, "details": []}
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(NotStarted)
+    async def _not_started(_: Request, exc: NotStarted) -> JSONResponse:
+        body = {"error": "not_ready", "message": str(exc), "details": []}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+
+
+def _health_routes(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "alive"}
+
+    @app.get("/readyz", tags=["ops"], response_model=None)
+    async def readyz(request: Request) -> Any:
+        state: RouterState = request.app.state.router
+        problem = await _not_ready(state)
+        if problem:
+            body = {"error": "not_ready", "message": problem, "details": []}
+            return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+        return {"status": "ready"}
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        return metrics_response(request.app.state.router.registry)
+
+
+async def _not_ready(state: RouterState) -> str | None:
+    if state.settings.router_consumer_enabled and not state.consuming:
+        return "consumer not started"
+    try:
+        async with state.pool.acquire(timeout=2.0) as conn:
+            await conn.fetchval("SELECT 1", timeout=2.0)
+    except NotStarted:
+        return "not started"
+    except Exception as exc:
+        return f"database unreachable ({type(exc).__name__})"
+    return None
+
+
+def create_app(state: RouterState) -> FastAPI:
+    """The app; ``state`` comes from ``build_state`` (which validated the configuration)."""
+    app = FastAPI(
+        title="Triage router",
+        version="1",
+        summary="Work queues for team leads and agents; request status for intake systems",
+        lifespan=lifespan,
+    )
+    app.state.router = state
+    app.middleware("http")(HttpMetrics(state.registry, "router").middleware)
+    _install_handlers(app)
+    _health_routes(app)
+    app.include_router(api.router)
+    return app

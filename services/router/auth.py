@@ -1,0 +1,180 @@
+"""Who is calling: team-lead/agent identities and intake sources.
+
+Users come from ``TRIAGE_ROUTER_USERS`` (JSON) and/or a YAML file, each with a
+hashed token, the queues they may see (``"*"`` = all) and a role (``agent`` or
+``lead``; a lead may release, reassign and correct items other people hold).
+A trusted auth proxy may name the user in a header instead of a token; the
+header is honoured only when enabled and, if proxy addresses are configured,
+only from those. Intake sources authenticate with their ingest API key.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.router.errors import Forbidden, Unauthenticated
+from shared.auth import find_owner
+
+ALL = "*"
+_HASH = r"^sha256:[0-9a-f]{64}$"
+
+
+class AuthConfigError(ValueError):
+    """Unusable identity settings; the message names the user and the field."""
+
+
+class UserSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token_sha256: str | None = Field(default=None, pattern=_HASH)
+    queues: list[str] = Field(min_length=1)
+    role: Literal["agent", "lead"] = "agent"
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    role: str
+    queues: frozenset[str] | None  # None: every queue
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == "lead"
+
+    def may_see(self, queue: str) -> bool:
+        return self.queues is None or queue in self.queues
+
+    def visible(self) -> list[str] | None:
+        """The SQL filter: None means no restriction."""
+        return None if self.queues is None else sorted(self.queues)
+
+    def require(self, queue: str) -> None:
+        if not self.may_see(queue):
+            raise Forbidden(f"you may not access queue {queue!r}")
+
+
+def parse_users(raw: Mapping[str, Any], origin: str) -> dict[str, UserSpec]:
+    users: dict[str, UserSpec] = {}
+    for name, spec in raw.items():
+        if not isinstance(name, str) or not name.strip() or len(name) > 100:
+            raise AuthConfigError(f"{origin}: invalid user name {name!r}")
+        try:
+            users[name] = UserSpec.model_validate(spec)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            loc = ".".join(str(p) for p in err["loc"]) or "(entry)"
+            raise AuthConfigError(f"{origin}: user {name!r}: {loc}: {err['msg']}") from exc
+    return users
+
+
+def load_users(inline: Mapping[str, Any], path: Path | None) -> dict[str, UserSpec]:
+    users = parse_users(inline, "TRIAGE_ROUTER_USERS")
+    if path is None:
+        return users
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise AuthConfigError(f"{path}: cannot read users file: {exc}") from exc
+    if not isinstance(data, dict):
+        raise AuthConfigError(f"{path}: expected a mapping user -> {{token_sha256, queues, role}}")
+    from_file = parse_users(data, str(path))
+    both = sorted(set(users) & set(from_file))
+    if both:
+        raise AuthConfigError(f"user(s) {both} defined both in TRIAGE_ROUTER_USERS and {path}")
+    return {**users, **from_file}
+
+
+def parse_networks(entries: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    try:
+        return [ipaddress.ip_network(e, strict=False) for e in entries]
+    except ValueError as exc:
+        raise AuthConfigError(f"TRIAGE_ROUTER_TRUSTED_PROXIES: {exc}") from exc
+
+
+def check_key_hashes(keys: Mapping[str, str], origin: str) -> dict[str, str]:
+    bad = sorted(k for k, v in keys.items() if not (v.startswith("sha256:") and len(v) == 71))
+    if bad:
+        raise AuthConfigError(
+            f"{origin}: source(s) {bad}: expected 'sha256:<64 hex>' "
+            "(make one with `triage hash-key`)"
+        )
+    return dict(keys)
+
+
+def bearer(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class Authenticator:
+    def __init__(
+        self,
+        users: Mapping[str, UserSpec],
+        *,
+        ingest_keys: Mapping[str, str] | None = None,
+        trust_proxy_header: bool = False,
+        trusted_proxies: list[str] | None = None,
+    ) -> None:
+        self.users = dict(users)
+        self.ingest_keys = dict(ingest_keys or {})
+        self.trust_proxy_header = trust_proxy_header
+        self.proxies = parse_networks(trusted_proxies or [])
+        self._tokens = {n: u.token_sha256 for n, u in self.users.items() if u.token_sha256}
+
+    def _principal(self, name: str) -> Principal:
+        spec = self.users[name]
+        queues = None if ALL in spec.queues else frozenset(spec.queues)
+        return Principal(name, spec.role, queues)
+
+    def _from_proxy(self, client: str | None) -> bool:
+        if not self.trust_proxy_header:
+            return False
+        if not self.proxies:
+            return True  # deployment guarantees only the proxy reaches the service
+        try:
+            address = ipaddress.ip_address(client or "")
+        except ValueError:
+            return False
+        return any(address in net for net in self.proxies)
+
+    def user(
+        self, authorization: str | None, proxy_user: str | None, client: str | None
+    ) -> Principal:
+        """The calling user, or Unauthenticated (401) with the reason."""
+        token = bearer(authorization)
+        if authorization and token is None:
+            raise Unauthenticated("Authorization header must be 'Bearer <token>'")
+        if token is not None:
+            name = find_owner(token, self._tokens)
+            if name is None:
+                raise Unauthenticated("invalid token")
+            return self._principal(name)
+        if proxy_user:
+            if not self._from_proxy(client):
+                raise Unauthenticated("the auth-proxy header is not accepted from this address")
+            if proxy_user not in self.users:
+                raise Unauthenticated(f"unknown user {proxy_user!r}")
+            return self._principal(proxy_user)
+        raise Unauthenticated("missing credentials: send 'Authorization: Bearer <token>'")
+
+    def source(self, authorization: str | None) -> str:
+        """The intake source owning the API key, or Unauthenticated (401)."""
+        token = bearer(authorization)
+        if token is None:
+            raise Unauthenticated("missing API key: send 'Authorization: Bearer <key>'")
+        source = find_owner(token, self.ingest_keys)
+        if source is None:
+            raise Unauthenticated("invalid API key")
+        return source

@@ -1,0 +1,202 @@
+"""Consumers of the router.
+
+``request.classified`` → work items: one transaction per batch (items inserted
+with ``ON CONFLICT (request_id) DO NOTHING`` plus a 'routed' audit event each);
+the shared BatchConsumer commits the offsets only after this returns, so a
+crash before the commit means a redelivery, which inserts nothing new.
+
+``request.received`` → a tiny row per request, so that an intake system asking
+for a request not classified yet hears "received" rather than "not found".
+Malformed events there are the classifier's to dead-letter, so they are skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.middlewares import AckPolicy
+
+from services.router.db import Queries, is_transient
+from services.router.metrics import RouterMetrics
+from services.router.notify import ignore
+from services.router.paging import parse_item_id
+from services.router.rules import Routing
+from shared.consumer import Consumed, TransientError
+from shared.events import RECEIVED_V1, PoisonMessage, RequestClassified, decode
+from shared.kafka import consumer_options
+from shared.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+def _clean(text: str) -> str:
+    # PostgreSQL text and jsonb cannot hold NUL; JSON can. Keep the item, drop the NUL.
+    return text.replace("\x00", "\ufffd")
+
+
+def _json(value: Any) -> str:
+    return _clean(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def routed_details(event: RequestClassified, queue: str, priority: int, due: Any) -> str:
+    """The 'routed' audit event: model version and scores, never request text."""
+    c = event.classification
+    return _json(
+        {
+            "model_version": c.model_version,
+            "type": c.type,
+            "type_confidence": c.type_confidence,
+            "urgency": c.urgency.value,
+            "urgency_confidence": c.urgency_confidence,
+            "needs_review": c.needs_review,
+            "review_reasons": c.review_reasons,
+            "top_types": [s.model_dump() for s in c.explanation.top_types],
+            "top_urgencies": [s.model_dump() for s in c.explanation.top_urgencies],
+            "queue": queue,
+            "priority": priority,
+            "due_at": due.isoformat(),
+        }
+    )
+
+
+def batch_columns(events: Sequence[RequestClassified], routing: Routing) -> list[list[Any]]:
+    """Column arrays for ``insert_routed`` (pure); one entry per distinct request id."""
+    columns: list[list[Any]] = [[] for _ in range(21)]
+    seen: set[str] = set()
+    for ev in events:
+        if ev.request_id in seen:  # a duplicate inside the batch: first one wins
+            continue
+        seen.add(ev.request_id)
+        r, c = ev.request, ev.classification
+        route = routing.route(c.type, c.urgency.value, c.needs_review, r.received_at)
+        classification = c.model_dump(mode="json")
+        values = [
+            ev.request_id,
+            r.source,
+            _clean(r.external_id),
+            r.channel.value,
+            r.received_at,
+            r.accepted_at,
+            _clean(r.subject),
+            _clean(r.body),
+            _json([a.model_dump() for a in r.attachments]),
+            _json(r.metadata),
+            c.language,
+            c.type,
+            c.urgency.value,
+            c.needs_review,
+            c.model_version,
+            _json(classification),
+            ev.classified_at,
+            route.queue,
+            route.priority,
+            route.due_at,
+            routed_details(ev, route.queue, route.priority, route.due_at),
+        ]
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    return columns
+
+
+class ClassifiedWriter:
+    """The ``process`` callable of the BatchConsumer for request.classified."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        queries: Queries,
+        routing: Routing,
+        metrics: RouterMetrics,
+        on_change: Callable[..., None] = ignore,
+    ) -> None:
+        self.pool = pool
+        self.q = queries
+        self.routing = routing
+        self.metrics = metrics
+        self.on_change = on_change
+
+    async def __call__(self, items: list[Consumed[Any]]) -> None:
+        events: list[RequestClassified] = [i.event for i in items]
+        columns = batch_columns(events, self.routing)
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                created = await conn.fetch(self.q.insert_routed, *columns)
+        except Exception as exc:
+            if is_transient(exc):
+                raise TransientError(f"database: {type(exc).__name__}") from exc
+            raise
+        self.metrics.record_created(created)
+        self.on_change(*{row["queue"] for row in created})
+        duplicates = len(events) - len(created)
+        if duplicates:
+            self.metrics.duplicates.inc(duplicates)
+            log.info("ignored %d already-routed event(s)", duplicates)
+
+
+class ReceivedRecorder:
+    """Handler of the request.received subscription (explicit ack after the insert)."""
+
+    def __init__(self, pool: asyncpg.Pool, queries: Queries, retry_backoff_s: float = 1.0) -> None:
+        self.pool = pool
+        self.q = queries
+        self.retry_backoff_s = retry_backoff_s
+
+    async def handle(self, records: Sequence[Any]) -> None:
+        ids, sources, times = [], [], []
+        for record in records:
+            try:
+                event = decode(record.value, RECEIVED_V1)
+            except PoisonMessage:
+                continue
+            request_id = parse_item_id(event.request_id)
+            if request_id is None:
+                continue
+            ids.append(request_id)
+            sources.append(_clean(event.source))
+            times.append(event.received_at)
+        if not ids:
+            return
+        try:
+            async with self.pool.acquire() as conn:
+                await conn.execute(self.q.insert_received, ids, sources, times)
+        except Exception:
+            log.warning("received requests not recorded; retrying the batch", exc_info=True)
+            await asyncio.sleep(self.retry_backoff_s)  # the nack re-fetches the batch
+            raise
+
+
+async def _raw(msg: Any, original: Any) -> Any:
+    return msg.body
+
+
+def subscribe_received(
+    broker: KafkaBroker,
+    settings: KafkaSettings,
+    recorder: ReceivedRecorder,
+    group_id: str,
+    max_records: int,
+    batch_timeout_ms: int,
+) -> Any:
+    subscriber = broker.subscriber(
+        settings.topic_received,
+        batch=True,
+        max_records=max_records,
+        batch_timeout_ms=batch_timeout_ms,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=_raw,
+        **consumer_options(settings, group_id),
+    )
+
+    @subscriber
+    async def on_received(body: Any, msg: KafkaMessage) -> None:
+        raw = msg.raw_message
+        await recorder.handle(raw if isinstance(raw, tuple) else (raw,))
+
+    return subscriber

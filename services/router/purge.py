@@ -1,0 +1,103 @@
+"""``triage purge``: remove the personal data of items completed long ago.
+
+For completed items older than the retention period, the request text
+(subject, body, attachments), the free metadata and the masked snippets of the
+explanation are erased; the item keeps its routing and workflow columns, so
+statistics stay right, and the audit trail (which never holds request text)
+stays whole, with a 'purged' event added. Runs in small transactions, so it can
+run while the router works; schedule it daily (a Kubernetes CronJob).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from services.router.db import init_connection, load_queries
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    items: int
+    received: int
+
+
+def cutoff_for(days: int, now: datetime | None = None) -> datetime:
+    return (now or datetime.now(UTC)) - timedelta(days=days)
+
+
+async def purge(conn: asyncpg.Connection, cutoff: datetime, batch: int = BATCH) -> PurgeResult:
+    q = load_queries()
+    items = 0
+    while True:
+        async with conn.transaction():
+            done = await conn.fetchval(q.purge_completed, cutoff, batch)
+        items += done
+        if done < batch:
+            break
+    status = await conn.execute(q.purge_received, cutoff)
+    received = int(status.split()[-1]) if status.startswith("DELETE") else 0
+    log.info(
+        "purged %d item(s) completed before %s, %d received record(s)",
+        items,
+        cutoff.isoformat(),
+        received,
+    )
+    return PurgeResult(items, received)
+
+
+async def _run(dsn: str, days: int, dry_run: bool) -> str:
+    cutoff = cutoff_for(days)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await init_connection(conn)
+        if dry_run:
+            count = await conn.fetchval(load_queries().count_purgeable, cutoff)
+            return f"would purge {count} item(s) completed before {cutoff:%Y-%m-%d %H:%M} UTC"
+        result = await purge(conn, cutoff)
+        return (
+            f"purged {result.items} item(s) completed before {cutoff:%Y-%m-%d %H:%M} UTC "
+            f"and {result.received} received record(s)"
+        )
+    finally:
+        await conn.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    from services.router.settings import RouterSettings
+    from shared.logs import setup_logging
+
+    settings = RouterSettings()  # type: ignore[call-arg]
+    parser = argparse.ArgumentParser(prog="triage purge", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--older-than",
+        type=int,
+        metavar="DAYS",
+        default=settings.router_retention_days,
+        help="retention in days (default TRIAGE_ROUTER_RETENTION_DAYS = "
+        f"{settings.router_retention_days})",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="only count what would go")
+    args = parser.parse_args(argv)
+    if args.older_than < 1:
+        parser.error("--older-than must be at least 1 day")
+    setup_logging(settings.log_level, settings.log_format, "purge")
+    try:
+        message = asyncio.run(
+            _run(settings.database_url.get_secret_value(), args.older_than, args.dry_run)
+        )
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"triage purge: {exc}", file=sys.stderr)
+        return 1
+    print(message)
+    return 0

@@ -1,0 +1,194 @@
+"""JSON shapes of the router API (the OpenAPI document is generated from them)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events import Urgency
+
+Status = Literal["waiting", "claimed", "done"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PriorityCounts(BaseModel):
+    waiting: int
+    claimed: int
+
+
+class QueueSummary(BaseModel):
+    queue: str
+    waiting: int
+    claimed: int
+    past_due: int = Field(description="open items past their due time")
+    oldest_waiting_age_s: float | None = Field(
+        description="seconds since reception of the oldest waiting item"
+    )
+    by_priority: dict[str, PriorityCounts] = Field(description="priority → counts by status")
+
+
+class QueueList(BaseModel):
+    queues: list[QueueSummary]
+
+
+class ItemSummary(BaseModel):
+    request_id: uuid.UUID
+    queue: str
+    status: Status
+    priority: int
+    urgency: Urgency
+    type: str
+    language: str
+    needs_review: bool
+    channel: str
+    source: str
+    received_at: datetime
+    queued_at: datetime
+    due_at: datetime
+    claimed_by: str | None
+    lease_expires_at: datetime | None
+    corrected: bool
+
+
+class ItemPage(BaseModel):
+    items: list[ItemSummary]
+    next: str | None = Field(description="pass as ?after= for the next page; null at the end")
+
+
+class RequestContent(BaseModel):
+    source: str
+    external_id: str
+    channel: str
+    received_at: datetime
+    accepted_at: datetime | None
+    subject: str | None = Field(description="null once purged by retention")
+    body: str | None = Field(description="null once purged by retention")
+    attachments: list[dict[str, Any]] | None
+    metadata: dict[str, Any] | None
+
+
+class HistoryEvent(BaseModel):
+    at: datetime
+    event: str
+    actor: str
+    queue: str
+    details: dict[str, Any]
+
+
+class CorrectionRecord(BaseModel):
+    at: datetime
+    actor: str
+    model_version: str
+    before_type: str
+    after_type: str
+    before_urgency: str
+    after_urgency: str
+    before_queue: str
+    after_queue: str
+    reason: str | None
+
+
+class ItemDetail(BaseModel):
+    request_id: uuid.UUID
+    queue: str
+    status: Status
+    priority: int
+    urgency: Urgency
+    type: str
+    language: str
+    needs_review: bool
+    due_at: datetime
+    queued_at: datetime
+    updated_at: datetime
+    claimed_by: str | None
+    claimed_at: datetime | None
+    lease_expires_at: datetime | None
+    completed_by: str | None
+    completed_at: datetime | None
+    corrected: bool
+    model_type: str
+    model_urgency: str
+    model_version: str
+    classified_at: datetime
+    purged_at: datetime | None
+    request: RequestContent
+    classification: dict[str, Any] = Field(
+        description="confidences, review reasons and explanation (top scores, urgency cues, "
+        "nearest historical cases)"
+    )
+    history: list[HistoryEvent] = Field(default_factory=list)
+    corrections: list[CorrectionRecord] = Field(default_factory=list)
+
+
+class Lease(BaseModel):
+    request_id: uuid.UUID
+    queue: str
+    lease_expires_at: datetime
+
+
+class Completed(BaseModel):
+    request_id: uuid.UUID
+    queue: str
+    type: str
+    urgency: Urgency
+    corrected: bool
+    completed_at: datetime
+
+
+class Released(BaseModel):
+    request_id: uuid.UUID
+    queue: str
+    holder: str | None = Field(description="who held the claim")
+
+
+class ReassignBody(_In):
+    queue: str = Field(min_length=1, max_length=63)
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class Reassigned(BaseModel):
+    request_id: uuid.UUID
+    from_queue: str
+    queue: str
+
+
+class CorrectBody(_In):
+    type: str | None = Field(default=None, min_length=1, max_length=100)
+    urgency: Urgency | None = None
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class Corrected(BaseModel):
+    request_id: uuid.UUID
+    queue: str
+    status: Status
+    type: str
+    urgency: Urgency
+    priority: int
+    due_at: datetime
+    claimed_by: str | None
+
+
+class RequestStatus(BaseModel):
+    request_id: uuid.UUID
+    status: Literal["received", "queued", "in_progress", "done"]
+    received_at: datetime
+    updated_at: datetime
+    queue: str | None = None
+    priority: int | None = None
+    due_at: datetime | None = None
+    completed_at: datetime | None = None
+
+
+class Problem(BaseModel):
+    """Every error: a machine code, a message for people, field problems if any."""
+
+    error: str
+    message: str
+    details: list[dict[str, str]] = Field(default_factory=list)

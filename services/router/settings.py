@@ -1,0 +1,52 @@
+"""Router settings: Kafka + HTTP + PostgreSQL pieces plus the router's own.
+
+Built in ``main`` (never at import). Every variable is prefixed ``TRIAGE_``;
+``TRIAGE_INGEST_API_KEYS`` is deliberately the same variable ingest reads, so
+one Secret serves both services.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from shared.settings import DatabaseSettings, HttpSettings, KafkaSettings
+
+DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
+
+
+class RouterSettings(KafkaSettings, HttpSettings, DatabaseSettings):
+    port: int = Field(8003, ge=0, le=65535)
+
+    router_rules: Path = Field(DEFAULT_RULES, description="routing rules YAML file")
+    router_group: str = Field("triage-router", description="consumer group of request.classified")
+    router_consumer_enabled: bool = Field(
+        True, description="consume events (off: an API-only replica)"
+    )
+    router_track_received: bool = Field(
+        True, description="also record request.received events, for the 'received' status"
+    )
+    router_batch_max: int = Field(200, ge=1, le=5000, description="records per consumed batch")
+    router_batch_timeout_ms: int = Field(100, ge=1, description="wait to fill a batch")
+    router_lease_s: int = Field(1800, ge=10, description="claim lease; a heartbeat renews it")
+    router_retention_days: int = Field(
+        365, ge=1, description="default age (days) for `triage purge` of completed items"
+    )
+    router_metrics_refresh_s: float = Field(15.0, gt=0, description="queue gauge refresh period")
+    router_page_max: int = Field(200, ge=1, description="largest page of GET .../items")
+
+    # Identities. JSON {"alice": {"token_sha256": "sha256:..", "queues": ["*"], "role": "lead"}}
+    router_users: dict[str, dict[str, object]] = Field(default_factory=dict)
+    router_users_file: Path | None = Field(
+        default=None, description="YAML file with the same mapping"
+    )
+    router_trust_proxy_header: bool = Field(
+        False, description="accept the user name from a trusted auth proxy's header"
+    )
+    router_proxy_header: str = "X-Auth-User"
+    router_trusted_proxies: list[str] = Field(
+        default_factory=list, description="proxy addresses/CIDRs allowed to set the header"
+    )
+    # Same variable as ingest: {"source": "sha256:..."}; used by GET /v1/requests/{id}.
+    ingest_api_keys: dict[str, str] = Field(default_factory=dict)

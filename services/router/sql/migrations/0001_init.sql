@@ -1,0 +1,119 @@
+-- 0001: work items, audit trail, corrections, received requests.
+
+CREATE TABLE work_items (
+    request_id       uuid PRIMARY KEY,
+    source           text NOT NULL,
+    external_id      text NOT NULL,
+    channel          text NOT NULL,
+    received_at      timestamptz NOT NULL,
+    accepted_at      timestamptz,
+    subject          text,
+    body             text,
+    attachments      jsonb,
+    metadata         jsonb,
+    language         text NOT NULL,
+    type             text NOT NULL,
+    urgency          text NOT NULL,
+    needs_review     boolean NOT NULL,
+    model_type       text NOT NULL,
+    model_urgency    text NOT NULL,
+    model_version    text NOT NULL,
+    classification   jsonb NOT NULL,
+    classified_at    timestamptz NOT NULL,
+    queue            text NOT NULL,
+    priority         smallint NOT NULL,
+    due_at           timestamptz NOT NULL,
+    status           text NOT NULL DEFAULT 'waiting',
+    claimed_by       text,
+    claimed_at       timestamptz,
+    lease_expires_at timestamptz,
+    completed_by     text,
+    completed_at     timestamptz,
+    corrected        boolean NOT NULL DEFAULT false,
+    queued_at        timestamptz NOT NULL DEFAULT now(),
+    updated_at       timestamptz NOT NULL DEFAULT now(),
+    purged_at        timestamptz,
+    CONSTRAINT work_items_status_check CHECK (status IN ('waiting', 'claimed', 'done')),
+    CONSTRAINT work_items_urgency_check
+        CHECK (urgency IN ('critical', 'high', 'normal', 'low')),
+    CONSTRAINT work_items_claim_check
+        CHECK ((status = 'claimed') = (claimed_by IS NOT NULL AND lease_expires_at IS NOT NULL)),
+    CONSTRAINT work_items_done_check CHECK ((status = 'done') = (completed_at IS NOT NULL))
+);
+
+COMMENT ON TABLE work_items IS
+    'One item per request: request content, classification, routing and workflow state';
+COMMENT ON COLUMN work_items.type IS 'current type: the model''s, or a human correction';
+COMMENT ON COLUMN work_items.classification IS
+    'the classifier''s output: confidences, review reasons, explanation';
+
+-- Claim and listing walk the open items in serving order. Waiting and claimed items
+-- have separate indexes so that a claimed item leaves the index that claimers scan.
+CREATE INDEX work_items_waiting ON work_items (queue, priority, due_at, request_id)
+    WHERE status = 'waiting';
+CREATE INDEX work_items_claimed ON work_items (queue, priority, due_at, request_id)
+    WHERE status = 'claimed';
+-- Export and purge select completed items by completion time.
+CREATE INDEX work_items_completed ON work_items (completed_at) WHERE status = 'done';
+
+CREATE TABLE audit_events (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    request_id uuid NOT NULL REFERENCES work_items (request_id),
+    at         timestamptz NOT NULL DEFAULT now(),
+    event      text NOT NULL,
+    actor      text NOT NULL,
+    queue      text NOT NULL,
+    details    jsonb NOT NULL DEFAULT '{}'::jsonb,
+    CONSTRAINT audit_events_event_check CHECK (event IN (
+        'routed', 'claimed', 'lease_expired', 'heartbeat', 'released', 'completed',
+        'corrected', 'reassigned', 'purged'))
+);
+
+COMMENT ON TABLE audit_events IS 'Append-only history of every event on a work item';
+
+CREATE INDEX audit_events_request ON audit_events (request_id, id);
+
+CREATE TABLE corrections (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    request_id     uuid NOT NULL REFERENCES work_items (request_id),
+    at             timestamptz NOT NULL DEFAULT now(),
+    actor          text NOT NULL,
+    model_version  text NOT NULL,
+    before_type    text NOT NULL,
+    after_type     text NOT NULL,
+    before_urgency text NOT NULL,
+    after_urgency  text NOT NULL,
+    before_queue   text NOT NULL,
+    after_queue    text NOT NULL,
+    reason         text
+);
+
+COMMENT ON TABLE corrections IS 'Human corrections of type/urgency: training data';
+
+CREATE INDEX corrections_request ON corrections (request_id);
+
+CREATE TABLE received_requests (
+    request_id  uuid PRIMARY KEY,
+    source      text NOT NULL,
+    received_at timestamptz NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE received_requests IS
+    'Requests seen on request.received, for the status lookup before routing';
+
+CREATE FUNCTION forbid_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
+END;
+$$;
+
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+    FOR EACH ROW EXECUTE FUNCTION forbid_change();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+    FOR EACH STATEMENT EXECUTE FUNCTION forbid_change();
+CREATE TRIGGER corrections_append_only BEFORE UPDATE OR DELETE ON corrections
+    FOR EACH ROW EXECUTE FUNCTION forbid_change();
+CREATE TRIGGER corrections_no_truncate BEFORE TRUNCATE ON corrections
+    FOR EACH STATEMENT EXECUTE FUNCTION forbid_change();
