@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 EMBEDDER := $(TRIAGE_CACHE_DIR)/models/multilingual-e5-small-st/triage-build.json
 PYTEST := $(PY) -m pytest -p no:cacheprovider
-APT_PACKAGES ?=
+APT_PACKAGES ?= prometheus
 
 .PHONY: install embedder model run test lint unit integration e2e system-deps clean \
         eval-benchmarks bench bench-classifier bench-queue
@@ -55,7 +55,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared services tests
 
-unit: install
+unit: install system-deps
 	$(PYTEST) tests/unit -q
 
 integration: install model system-deps

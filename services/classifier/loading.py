@@ -11,9 +11,10 @@ log = logging.getLogger(__name__)
 
 
 def default_model_dir() -> Path:
-    from services.classifier.embedding.build import cache_dir
+    """The demo model `make model` built last (``models/current.json``)."""
+    from services.classifier.training.default_model import models_dir, resolve_default_model
 
-    return cache_dir() / "models" / "default"
+    return resolve_default_model() or models_dir() / "default"
 
 
 def load_model(

@@ -17,7 +17,7 @@ DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
 
 
 class RouterSettings(KafkaSettings, HttpSettings, DatabaseSettings):
-    port: int = Field(8003, ge=0, le=65535)
+    port: int = Field(8003, ge=0, le=65535, description="HTTP listen port")
 
     router_rules: Path = Field(DEFAULT_RULES, description="routing rules YAML file")
     router_group: str = Field("triage-router", description="consumer group of request.classified")
@@ -37,16 +37,21 @@ class RouterSettings(KafkaSettings, HttpSettings, DatabaseSettings):
     router_page_max: int = Field(200, ge=1, description="largest page of GET .../items")
 
     # Identities. JSON {"alice": {"token_sha256": "sha256:..", "queues": ["*"], "role": "lead"}}
-    router_users: dict[str, dict[str, object]] = Field(default_factory=dict)
+    router_users: dict[str, dict[str, object]] = Field(
+        default_factory=dict,
+        description='JSON {"user": {"token_sha256": "sha256:..", "queues": ["*"], "role": "lead"}}',
+    )
     router_users_file: Path | None = Field(
         default=None, description="YAML file with the same mapping"
     )
     router_trust_proxy_header: bool = Field(
         False, description="accept the user name from a trusted auth proxy's header"
     )
-    router_proxy_header: str = "X-Auth-User"
+    router_proxy_header: str = Field("X-Auth-User", description="header the auth proxy sets")
     router_trusted_proxies: list[str] = Field(
         default_factory=list, description="proxy addresses/CIDRs allowed to set the header"
     )
     # Same variable as ingest: {"source": "sha256:..."}; used by GET /v1/requests/{id}.
-    ingest_api_keys: dict[str, str] = Field(default_factory=dict)
+    ingest_api_keys: dict[str, str] = Field(
+        default_factory=dict, description="the intake sources' hashed API keys, as for ingest"
+    )
