@@ -186,10 +186,10 @@ def subscribe(
     group_id: str,
     max_records: int,
     batch_timeout_ms: int,
-) -> None:
-    """Register ``consumer`` on ``broker`` as an explicit-ack batch subscriber."""
+) -> Any:
+    """Register ``consumer`` on ``broker`` as an explicit-ack batch subscriber; return it."""
 
-    @broker.subscriber(
+    subscriber = broker.subscriber(
         topic,
         batch=True,
         max_records=max_records,
@@ -198,6 +198,41 @@ def subscribe(
         decoder=_raw_decoder,
         **consumer_options(settings, group_id),
     )
+
+    @subscriber
     async def on_batch(body: Any, msg: KafkaMessage) -> None:
         raw = msg.raw_message
         await consumer.handle(raw if isinstance(raw, tuple) else (raw,))
+
+    return subscriber
+
+
+async def report_lag(subscriber: Any, metrics: ConsumerMetrics, group: str) -> None:
+    """Lag = fetch highwater - committed offset, per assigned partition.
+
+    ``end_offsets()`` is wrong on tansu; the highwater the last fetch returned is right
+    on both brokers.
+    """
+    consumer = getattr(subscriber, "consumer", None)
+    if consumer is None:
+        return
+    for tp in consumer.assignment():
+        highwater = consumer.highwater(tp)
+        if highwater is None:
+            continue
+        committed = await consumer.committed(tp) or 0
+        metrics.lag.labels(metrics.service, group, tp.topic, str(tp.partition)).set(
+            max(highwater - committed, 0)
+        )
+
+
+async def lag_loop(
+    subscriber: Any, metrics: ConsumerMetrics, group: str, interval_s: float
+) -> None:
+    """Refresh the lag gauges until cancelled."""
+    while True:
+        try:
+            await report_lag(subscriber, metrics, group)
+        except Exception as exc:  # a rebalance or a broker blip: try again next round
+            log.debug("lag refresh failed: %s", type(exc).__name__)
+        await asyncio.sleep(interval_s)

@@ -15,7 +15,7 @@ from shared import topics
 class BaseTriageSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore", frozen=True)
 
-    log_level: str = Field("INFO", description="Python log level name")
+    log_level: str = Field("INFO", description="log level: DEBUG, INFO, WARNING, ERROR")
     log_format: Literal["text", "json"] = Field("text", description="log line format")
 
 
@@ -23,31 +23,39 @@ class KafkaSettings(BaseTriageSettings):
     """Client settings that work on both Apache Kafka and the local tansu broker."""
 
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="bootstrap servers, comma-separated")
-    kafka_client_id: str = "triage"
-    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_cafile: str | None = None
+    kafka_client_id: str = Field("triage", description="Kafka client id prefix")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism when a SASL protocol is used"
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password (a Secret)")
+    kafka_ssl_cafile: str | None = Field(None, description="CA bundle for SSL; default system CAs")
     # tansu: a group join takes about session_timeout/2, so keep it short.
-    kafka_session_timeout_ms: int = Field(6000, ge=1000)
-    kafka_heartbeat_interval_ms: int = Field(1000, ge=100)
+    kafka_session_timeout_ms: int = Field(
+        6000, ge=1000, description="consumer group session timeout"
+    )
+    kafka_heartbeat_interval_ms: int = Field(
+        1000, ge=100, description="consumer heartbeat interval"
+    )
     # fetch latency is about fetch_max_wait/2 on tansu.
-    kafka_fetch_max_wait_ms: int = Field(20, ge=1, le=5000)
-    kafka_request_timeout_ms: int = Field(10000, ge=1000)
-    kafka_linger_ms: int = Field(2, ge=0, le=1000)
+    kafka_fetch_max_wait_ms: int = Field(20, ge=1, le=5000, description="longest fetch wait")
+    kafka_request_timeout_ms: int = Field(10000, ge=1000, description="Kafka request timeout")
+    kafka_linger_ms: int = Field(2, ge=0, le=1000, description="producer batching delay")
     kafka_topic_partitions: int = Field(
         6, ge=1, description="partitions when Triage creates topics"
     )
     kafka_create_topics: bool = Field(True, description="create missing topics at start")
-    topic_received: str = topics.RECEIVED
-    topic_classified: str = topics.CLASSIFIED
-    topic_deadletter: str = topics.DEADLETTER
+    topic_received: str = Field(topics.RECEIVED, description="topic of accepted requests")
+    topic_classified: str = Field(topics.CLASSIFIED, description="topic of classified requests")
+    topic_deadletter: str = Field(topics.DEADLETTER, description="dead-letter topic")
 
 
 class HttpSettings(BaseTriageSettings):
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
+    host: str = Field("127.0.0.1", description="HTTP listen address (0.0.0.0 in containers)")
+    port: int = Field(8000, ge=0, le=65535, description="HTTP listen port")
     graceful_timeout_s: float = Field(20.0, gt=0, description="drain time on SIGTERM")
 
 
@@ -56,5 +64,5 @@ class DatabaseSettings(BaseTriageSettings):
         SecretStr("postgresql://triage@127.0.0.1:5432/triage"),
         description="PostgreSQL DSN (postgresql://user:pass@host:port/db)",
     )
-    database_pool_min: int = Field(1, ge=0)
-    database_pool_max: int = Field(10, ge=1)
+    database_pool_min: int = Field(1, ge=0, description="smallest connection pool")
+    database_pool_max: int = Field(10, ge=1, description="largest connection pool")

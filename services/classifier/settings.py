@@ -10,16 +10,16 @@ from shared.settings import HttpSettings, KafkaSettings
 
 
 class ClassifierSettings(KafkaSettings, HttpSettings):
-    port: int = Field(8002, ge=0, le=65535)
+    port: int = Field(8002, ge=0, le=65535, description="HTTP listen port")
     model_dir: Path | None = Field(
         None, description="trained model artifact; default: the demo model built by `make model`"
     )
     embedder_path: str | None = Field(
         None, description="embedder folder when not the default offline e5-small build"
     )
-    classifier_group_id: str = "triage-classifier"
+    classifier_group_id: str = Field("triage-classifier", description="consumer group")
     classifier_batch_size: int = Field(64, ge=1, le=1024, description="max records per batch")
     classifier_batch_wait_ms: int = Field(5, ge=0, le=1000, description="wait to fill a batch")
     classifier_max_attempts: int = Field(3, ge=1, le=20, description="tries before dead-letter")
     classifier_threads: int | None = Field(None, ge=1, description="torch threads; default cores")
-    classifier_lag_interval_s: float = Field(5.0, gt=0)
+    classifier_lag_interval_s: float = Field(5.0, gt=0, description="lag gauge refresh")

@@ -11,7 +11,7 @@ from shared.settings import HttpSettings, KafkaSettings
 
 
 class IngestSettings(KafkaSettings, HttpSettings):
-    port: int = Field(8001, ge=0, le=65535)
+    port: int = Field(8001, ge=0, le=65535, description="HTTP listen port")
     ingest_api_keys: dict[str, str] = Field(
         default_factory=dict,
         description='JSON {"source": "sha256:<hex of the key>"}; see `triage hash-key`',
@@ -19,9 +19,13 @@ class IngestSettings(KafkaSettings, HttpSettings):
     ingest_api_keys_file: Path | None = Field(
         None, description="YAML/JSON file with the same mapping (merged over the variable)"
     )
-    ingest_max_text_chars: int = Field(100_000, ge=1, description="subject+body+attachments")
-    ingest_max_request_bytes: int = Field(2_000_000, ge=1024, description="one HTTP body")
-    ingest_max_batch: int = Field(500, ge=1, le=5000)
+    ingest_max_text_chars: int = Field(
+        100_000, ge=1, description="largest subject + body + attachments (413 above)"
+    )
+    ingest_max_request_bytes: int = Field(
+        2_000_000, ge=1024, description="largest HTTP body (413 above)"
+    )
+    ingest_max_batch: int = Field(500, ge=1, le=5000, description="requests per batch call")
     ingest_publish_timeout_s: float = Field(5.0, gt=0, description="wait for the broker's ack")
     ingest_retry_after_s: int = Field(5, ge=1, description="Retry-After when the broker is down")
 
