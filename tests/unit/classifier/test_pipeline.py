@@ -25,7 +25,9 @@ class FakeModel:
         return [
             Prediction(
                 type="energy_aid", type_confidence=0.8,
-                top_types=[Scored("energy_aid", 0.8), Scored("housing", 0.15), Scored("food_aid", 0.05)],
+                top_types=[
+                    Scored("energy_aid", 0.8), Scored("housing", 0.15), Scored("food_aid", 0.05)
+                ],
                 urgency=self.urgency, urgency_confidence=0.6,
                 top_urgencies=[Scored(self.urgency, 0.6), Scored("normal", 0.4)],
                 needs_review=self.needs_review,

@@ -99,7 +99,14 @@ def test_other_source_is_403(ingest: Ingest) -> None:
 
 def test_batch_envelope() -> None:
     assert _batch_items({"requests": [1, 2]}, 5) == [1, 2]
-    for bad in ({}, {"requests": []}, {"requests": {}}, [], {"requests": [1], "x": 1}):
+    bad_envelopes: list[object] = [
+        {},
+        {"requests": []},
+        {"requests": {}},
+        [],
+        {"requests": [1], "x": 1},
+    ]
+    for bad in bad_envelopes:
         with pytest.raises(ApiError):
             _batch_items(bad, 5)
     with pytest.raises(ApiError) as info:
