@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 EMBEDDER := $(TRIAGE_CACHE_DIR)/models/multilingual-e5-small-st/triage-build.json
 PYTEST := $(PY) -m pytest -p no:cacheprovider
-APT_PACKAGES ?= prometheus
+APT_PACKAGES ?= prometheus chromium
 
 .PHONY: install embedder model run test lint unit integration e2e system-deps clean \
         eval-benchmarks bench bench-classifier bench-queue

@@ -29,6 +29,7 @@ from services.router.migrate import check_current
 from services.router.rules import Routing, load_rules
 from services.router.settings import RouterSettings
 from services.router.state import NotStarted, RouterState
+from services.router.web.routes import router as web_router
 from shared.consumer import BatchConsumer, lag_loop, subscribe
 from shared.events import CLASSIFIED_V1
 from shared.http import install_error_handlers
@@ -201,4 +202,5 @@ def create_app(state: RouterState) -> FastAPI:
     _install_handlers(app)
     _health_routes(app)
     app.include_router(api.router)
+    app.include_router(web_router)  # the team-lead page under /ui
     return app

@@ -1,0 +1,1 @@
+"""The team-lead web page (server-rendered, in French, Dutch and English)."""

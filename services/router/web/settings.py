@@ -1,0 +1,33 @@
+"""Settings of the team-lead web page (``TRIAGE_WEB_*``), read when the app starts."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+
+from shared.settings import BaseTriageSettings
+
+Language = Literal["fr", "nl", "en"]
+
+
+class WebSettings(BaseTriageSettings):
+    web_session_secret: SecretStr | None = Field(
+        None,
+        description="key signing the page's session cookies; unset: a random key per "
+        "process (sessions end at restart and do not cross replicas)",
+    )
+    web_session_hours: float = Field(
+        10.0, gt=0, le=24 * 7, description="a page login lasts this long (one working day)"
+    )
+    web_cookie_secure: bool = Field(
+        False, description="mark cookies Secure (always done when the request came over https)"
+    )
+    web_default_language: Language = Field(
+        "en", description="page language when the browser asks for none of fr, nl, en"
+    )
+    # uvicorn waits for open responses on shutdown: a live stream that ends on its own
+    # (the browser reconnects at once) keeps shutdown shorter than the graceful timeout.
+    web_stream_max_s: float = Field(
+        15.0, gt=0, le=300, description="length of one live-update stream before it reconnects"
+    )
