@@ -90,9 +90,7 @@ def _cell(row: dict[str, str | None], key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def load_cases(
-    path: str | Path, *, min_examples: int | None = DEFAULT_MIN_EXAMPLES
-) -> CaseSet:
+def load_cases(path: str | Path, *, min_examples: int | None = DEFAULT_MIN_EXAMPLES) -> CaseSet:
     """Read and validate ``path``; raise DataError with every problem found.
 
     ``min_examples`` is the fewest rows a type or urgency label needs (training
@@ -179,3 +177,36 @@ def _check_counts(name: str, column: str, labels: list[str], minimum: int) -> No
         )
     if len(counts) < 2:
         raise DataError(f"{name}: column {column!r} has a single label; at least 2 are needed")
+
+
+def concat_cases(
+    parts: list[CaseSet], *, min_examples: int | None = DEFAULT_MIN_EXAMPLES
+) -> CaseSet:
+    """One CaseSet from several files (e.g. the per-language demo corpus files).
+
+    Urgency is kept only when every file has it; a missing language is "unknown".
+    Ids are prefixed with the file name when two files share an id.
+    """
+    if not parts:
+        raise DataError("no cases files given")
+    all_ids = [i for p in parts for i in p.ids]
+    clash = len(set(all_ids)) != len(all_ids)
+    ids = [f"{p.source}:{i}" if clash else i for p in parts for i in p.ids]
+    with_urgency = all(p.urgencies is not None for p in parts)
+    with_language = any(p.languages is not None for p in parts)
+    merged = CaseSet(
+        source="+".join(p.source for p in parts),
+        sha256=hashlib.sha256("".join(p.sha256 for p in parts).encode()).hexdigest(),
+        ids=ids,
+        texts=[t for p in parts for t in p.texts],
+        types=[t for p in parts for t in p.types],
+        urgencies=[u for p in parts for u in (p.urgencies or [])] if with_urgency else None,
+        languages=[lang for p in parts for lang in (p.languages or ["unknown"] * len(p))]
+        if with_language
+        else None,
+    )
+    if min_examples is not None:
+        _check_counts(merged.source, "type", merged.types, min_examples)
+        if merged.urgencies is not None:
+            _check_counts(merged.source, "urgency", merged.urgencies, min_examples)
+    return merged

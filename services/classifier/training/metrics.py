@@ -29,8 +29,13 @@ def reliability(
         conf, acc = float(confidence[mask].mean()), float(correct[mask].mean())
         ece += count / n * abs(conf - acc)
         bins.append(
-            {"lower": float(edges[b]), "upper": float(edges[b + 1]), "count": count,
-             "confidence": conf, "accuracy": acc}
+            {
+                "lower": float(edges[b]),
+                "upper": float(edges[b + 1]),
+                "count": count,
+                "confidence": conf,
+                "accuracy": acc,
+            }
         )
     return bins, float(ece)
 

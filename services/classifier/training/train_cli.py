@@ -1,0 +1,151 @@
+"""``triage train --data cases.csv --out DIR``: train and write a model artifact."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from services.classifier.training.artifact import MANIFEST, ArtifactError
+from services.classifier.training.data import DEFAULT_MIN_EXAMPLES, DataError, load_cases
+from services.classifier.training.embedders import add_embedder_arguments, load_embedder
+from services.classifier.training.features import (
+    FEATURE_MODES,
+    FeatureConfig,
+    HeadConfig,
+    ModelConfig,
+)
+from services.classifier.training.trainer import TrainOptions, train_model
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="triage train", description=__doc__)
+    p.add_argument("--data", required=True, type=Path, help="cases CSV (text,type[,urgency,...])")
+    p.add_argument("--out", required=True, type=Path, help="model directory to write")
+    add_embedder_arguments(p)
+    p.add_argument(
+        "--target-precision",
+        type=float,
+        default=0.9,
+        help="precision the confidence gate aims at per type (default 0.9)",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--features",
+        choices=FEATURE_MODES,
+        default=FeatureConfig.mode,
+        help="head input: TF-IDF + embeddings (default), or either alone",
+    )
+    p.add_argument("--c", type=float, default=HeadConfig.c, help="inverse regularisation")
+    p.add_argument("--validation-fraction", type=float, default=0.2)
+    p.add_argument(
+        "--min-examples",
+        type=int,
+        default=DEFAULT_MIN_EXAMPLES,
+        help="fewest rows per type/urgency label (default %(default)s)",
+    )
+    p.add_argument(
+        "--no-refit",
+        action="store_true",
+        help="serve the heads fitted on the training split (no refit on all rows)",
+    )
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--log-level", default="INFO")
+    return p
+
+
+def setup_cli_logging(level: str) -> None:
+    from shared.logs import setup_logging
+
+    setup_logging(level, "text", service="triage")
+
+
+def replace_dir(tmp: Path, out: Path) -> None:
+    """Move a freshly written model ``tmp`` to ``out``, replacing an older model."""
+    if out.exists():
+        if not (out / MANIFEST).is_file() and any(out.iterdir()):
+            raise ArtifactError(f"{out}: exists, is not empty and is not a model directory")
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)
+
+
+def print_summary(manifest: dict[str, Any], out: Path) -> None:
+    val = manifest["metrics"]["validation"]
+    lines = [
+        f"model {manifest['model_version']} written to {out}",
+        f"  embedder: {manifest['embedder']['backend']} / {manifest['embedder']['name']}",
+        f"  trained on {manifest['training']['rows']} rows; validation on {val['rows']} rows",
+    ]
+    for head in ("type", "urgency"):
+        if head in val:
+            block = val[head]
+            lines.append(
+                f"  {head:8s} accuracy {block['accuracy']:.3f}  "
+                f"macro-F1 {block['macro_f1']:.3f}  ECE {block['ece']:.3f}"
+            )
+    for lang, block in val.get("per_language", {}).items():
+        lines.append(
+            f"  [{lang}] type accuracy {block['accuracy']:.3f} "
+            f"macro-F1 {block['macro_f1']:.3f} ({block['rows']} rows)"
+        )
+    gate = manifest["gate"]
+    lines.append(
+        f"  gate @ precision {gate['target_precision']:.2f}: review rate "
+        f"{gate['validation']['review_rate']:.1%}, accuracy of accepted "
+        f"{gate['validation']['accepted_accuracy']:.3f}, margin {gate['margin']:.2f}"
+    )
+    print("\n".join(lines))
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    cases = load_cases(args.data, min_examples=args.min_examples)
+    embedder = load_embedder(args.embedder, args.embedder_path)
+    config = ModelConfig(FeatureConfig(mode=args.features), HeadConfig(c=args.c))
+    options = TrainOptions(
+        config=config,
+        target_precision=args.target_precision,
+        validation_fraction=args.validation_fraction,
+        seed=args.seed,
+        refit_full=not args.no_refit,
+        batch_size=args.batch_size,
+        show_progress=not args.no_progress,
+    )
+    out: Path = args.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        manifest = train_model(cases, embedder, tmp, options)
+        replace_dir(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_cli_logging(args.log_level)
+    if not 0.0 < args.target_precision < 1.0:
+        print("triage train: --target-precision must be between 0 and 1", file=sys.stderr)
+        return 2
+    try:
+        manifest = run(args)
+    except DataError as exc:
+        print(f"triage train: invalid data:\n{exc}", file=sys.stderr)
+        return 2
+    except (ArtifactError, OSError, RuntimeError) as exc:
+        print(f"triage train: {exc}", file=sys.stderr)
+        return 1
+    print_summary(manifest, args.out)
+    return 0
