@@ -1,4 +1,5 @@
-"""Sentence embedders: offline multilingual-e5-small, USE multilingual, and the interface.
+"""Sentence embedders: offline multilingual-e5-small (float32, or int8 through
+onnxruntime), USE multilingual, and the interface.
 
 Heavy libraries (torch, sentence-transformers) load only when an embedder is built.
 """

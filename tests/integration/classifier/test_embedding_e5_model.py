@@ -143,12 +143,13 @@ def test_build_is_valid_and_byte_identical(e5_folder: Path, tmp_path: Path) -> N
 def test_cli_skips_a_valid_build_and_refuses_foreign_folders(
     e5_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["--out", str(e5_folder)]) == 0
+    # --no-onnx: the int8 copy has its own test (test_embedding_onnx_model.py).
+    assert main(["--out", str(e5_folder), "--no-onnx"]) == 0
     assert "up to date" in capsys.readouterr().out
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
-    assert main(["--out", str(foreign)]) == 1
+    assert main(["--out", str(foreign), "--no-onnx"]) == 1
     assert (foreign / "notes.txt").read_text() == "keep me"
 
 
@@ -175,7 +176,20 @@ def test_weights_are_float32_at_compute(e5_embedder: SentenceTransformerEmbedder
     import torch
 
     model = e5_embedder._model
-    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    assert e5_embedder.fp16_lookup
+    word_table = model[0].auto_model.embeddings.word_embeddings.weight
+    assert word_table.dtype == torch.float16  # stored so on disk: kept so in memory
+    others = {p.dtype for p in model.parameters() if p is not word_table}
+    assert others == {torch.float32}
+
+
+def test_fp16_lookup_is_bit_identical(
+    e5_embedder: SentenceTransformerEmbedder, e5_folder: Path
+) -> None:
+    plain = SentenceTransformerEmbedder(e5_folder, threads=2, fp16_lookup=False)
+    assert not plain.fp16_lookup and plain.spec == e5_embedder.spec
+    texts = REFERENCE_TEXTS + [t for group in TRANSLATIONS for t in group]
+    np.testing.assert_array_equal(plain.encode(texts), e5_embedder.encode(texts))
 
 
 def test_cross_lingual_nearest_neighbour_is_a_translation(

@@ -1,0 +1,158 @@
+"""The int8 ONNX e5 build: export, determinism, loading, agreement with float32.
+
+Reuses the float32 e5 folder of the cache when it is a valid build (else
+converts one into a temporary directory), exports the int8 copy into a
+temporary directory (~30 s, ~3.5 GB peak) and loads both embedders.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from services.classifier.embedding import checksums, e5_convert, load_embedder
+from services.classifier.embedding.bench_variants import TRANSLATIONS
+from services.classifier.embedding.build import build, build_onnx, default_e5_dir, main
+from services.classifier.embedding.onnx_build import model_name
+from services.classifier.embedding.onnx_embedder import OnnxEmbedder
+from services.classifier.embedding.onnx_export import PRESETS
+from services.classifier.embedding.sentence_transformer import SentenceTransformerEmbedder
+
+OTHER_TEXTS = [
+    "Bonjour, mon électricité a été coupée hier soir et j'ai un bébé à la maison !",
+    "Straße  ﬁnancial\tＡＢＣ café e\u0301cole « guillemets » – 12,50 €",
+    "literal </s> and <s> in a request",
+    "ok",
+]
+LONG_TEXT = " ".join(
+    ["Mon fournisseur d'énergie menace de couper le gaz la semaine prochaine."] * 60
+)
+
+
+@pytest.fixture(scope="module")
+def fp32_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    cached = default_e5_dir()
+    if cached.is_dir() and e5_convert.validate(cached) is None:
+        yield cached
+        return
+    folder, _ = build(tmp_path_factory.mktemp("models") / "e5")
+    yield folder
+    shutil.rmtree(folder)
+
+
+@pytest.fixture(scope="module")
+def onnx_folder(fp32_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder, built = build_onnx(fp32_folder, tmp_path_factory.mktemp("models") / "int8")
+    assert built
+    yield folder
+    shutil.rmtree(folder)
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder(onnx_folder: Path) -> OnnxEmbedder:
+    return OnnxEmbedder(onnx_folder, threads=2)
+
+
+@pytest.fixture(scope="module")
+def fp32_embedder(fp32_folder: Path) -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder(fp32_folder, threads=2)
+
+
+def all_texts() -> list[str]:
+    return OTHER_TEXTS + [t for group in TRANSLATIONS for t in group]
+
+
+def nearest_neighbour_topics(vectors: np.ndarray, topics: list[int]) -> list[tuple[int, int]]:
+    sims = vectors @ vectors.T
+    np.fill_diagonal(sims, -np.inf)
+    return [(topics[i], topics[int(np.argmax(row))]) for i, row in enumerate(sims)]
+
+
+def test_build_is_valid_deterministic_and_skipped_when_valid(
+    onnx_folder: Path, fp32_folder: Path, tmp_path: Path
+) -> None:
+    manifest = checksums.read_manifest(onnx_folder)
+    assert manifest is not None
+    assert manifest["onnx_file"] == PRESETS["portable"].file_name
+    source = manifest["source"]
+    assert isinstance(source, dict)
+    assert source["weights_sha256"] == checksums.folder_digest(fp32_folder)
+    assert not (onnx_folder / "model.safetensors").exists()
+    size = (onnx_folder / PRESETS["portable"].file_name).stat().st_size
+    assert 100e6 < size < 140e6  # int8 weights, embedding table included
+    assert build_onnx(fp32_folder, onnx_folder) == (onnx_folder, False)
+    again, _ = build_onnx(fp32_folder, tmp_path / "again")
+    names = [*checksums.folder_files(onnx_folder), checksums.BUILD_MANIFEST]
+    different = [n for n in names if (again / n).read_bytes() != (onnx_folder / n).read_bytes()]
+    shutil.rmtree(again)  # 135 MB: don't leave it in pytest's kept temp dirs
+    assert different == []
+
+
+def test_cli_reports_both_folders_up_to_date(
+    onnx_folder: Path, fp32_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--out", str(fp32_folder), "--onnx-out", str(onnx_folder)]) == 0
+    out = capsys.readouterr().out
+    assert "multilingual-e5-small is up to date" in out
+    assert f"int8 ONNX multilingual-e5-small is up to date: {onnx_folder}" in out
+
+
+def test_embedder_contract(onnx_embedder: OnnxEmbedder, onnx_folder: Path) -> None:
+    spec = onnx_embedder.spec
+    manifest = checksums.read_manifest(onnx_folder)
+    assert manifest is not None
+    assert (spec.backend, spec.name, spec.dim) == (
+        "sentence-transformers-onnx",
+        model_name(PRESETS["portable"]),
+        384,
+    )
+    assert spec.weights_sha256 == manifest["weights_sha256"]
+    assert onnx_embedder.prefix == "query: "
+    vectors = onnx_embedder.encode(all_texts(), batch_size=5)
+    assert vectors.shape == (len(all_texts()), 384) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert onnx_embedder.encode([]).shape == (0, 384)
+
+
+def test_spec_differs_from_the_float32_one(
+    onnx_embedder: OnnxEmbedder, fp32_embedder: SentenceTransformerEmbedder
+) -> None:
+    a, b = onnx_embedder.spec, fp32_embedder.spec
+    assert a != b
+    assert a.backend != b.backend and a.name != b.name and a.weights_sha256 != b.weights_sha256
+
+
+def test_close_to_float32(
+    onnx_embedder: OnnxEmbedder, fp32_embedder: SentenceTransformerEmbedder
+) -> None:
+    texts = [*all_texts(), LONG_TEXT]
+    cosines = np.sum(onnx_embedder.encode(texts) * fp32_embedder.encode(texts), axis=1)
+    assert cosines.min() >= 0.98, cosines
+    assert cosines.mean() >= 0.99, cosines
+
+
+def test_batch_mates_barely_matter(onnx_embedder: OnnxEmbedder) -> None:
+    # Activations are quantised per call, so a text's vector depends a little on
+    # the other texts of its batch (and the long one goes to its own call).
+    texts = [*all_texts(), LONG_TEXT]
+    together = onnx_embedder.encode(texts, batch_size=64)
+    alone = np.vstack([onnx_embedder.encode([t], batch_size=1) for t in texts])
+    assert np.sum(together * alone, axis=1).min() >= 0.995
+
+
+def test_cross_lingual_nearest_neighbour_is_a_translation(onnx_embedder: OnnxEmbedder) -> None:
+    texts = [t for group in TRANSLATIONS for t in group]
+    topics = [i for i, group in enumerate(TRANSLATIONS) for _ in group]
+    for topic, neighbour_topic in nearest_neighbour_topics(onnx_embedder.encode(texts), topics):
+        assert topic == neighbour_topic
+
+
+def test_factory_routes_the_onnx_folder(onnx_folder: Path) -> None:
+    embedder = load_embedder("sentence-transformers-onnx", str(onnx_folder), threads=1)
+    assert embedder.spec.backend == "sentence-transformers-onnx"
+    with pytest.raises(ValueError, match="sentence-transformers-onnx"):
+        load_embedder("sentence-transformers", str(onnx_folder))
