@@ -10,7 +10,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 export TRIAGE_CACHE_DIR ?= $(CURDIR)/.cache
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
-EMBEDDER := $(TRIAGE_CACHE_DIR)/models/multilingual-e5-small-st/triage-build.json
+EMBEDDER := $(TRIAGE_CACHE_DIR)/models/multilingual-e5-small-onnx-portable/triage-build.json
 PYTEST := $(PY) -m pytest -p no:cacheprovider
 APT_PACKAGES ?= prometheus chromium
 

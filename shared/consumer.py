@@ -85,7 +85,7 @@ class BatchConsumer:
         valid: list[Consumed[Any]] = []
         for record in records:
             try:
-                event = decode(record.value, self.expected)
+                event = decode_record(record.value, self.expected)
             except PoisonMessage as exc:
                 await self._deadletter(record, "schema", str(exc), attempts=1)
                 continue
@@ -170,6 +170,24 @@ class BatchConsumer:
                     letter.original_partition, letter.original_offset, letter.reason)  # fmt: skip
         self.metrics.messages.labels(self.stage, topic, "deadletter").inc()
         self.metrics.deadlettered.labels(self.stage, letter.reason).inc()
+
+
+def decode_record(value: bytes | None, expected: str) -> Any:
+    """``decode`` for a consumed record: anything undecodable is a PoisonMessage.
+
+    A tombstone (no value) or JSON nested deep enough to exhaust the parser's
+    recursion raises something else than PoisonMessage in ``decode``; left
+    uncaught, the batch would be nacked and re-fetched forever, stopping its
+    partition.
+    """
+    if value is None:
+        raise PoisonMessage("record has no value (tombstone)")
+    try:
+        return decode(value, expected)
+    except PoisonMessage:
+        raise
+    except Exception as exc:  # e.g. RecursionError from json.loads
+        raise PoisonMessage(f"undecodable: {type(exc).__name__}") from exc
 
 
 async def _raw_decoder(msg: Any, original: Any) -> Any:

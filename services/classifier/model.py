@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from services.classifier.embedding.base import Embedder, EmbedderSpec
-from services.classifier.training.artifact import ArtifactError, load_artifact
+from services.classifier.training.artifact import ArtifactError, load_artifact, read_manifest
 from services.classifier.training.features import FeatureSpace, ModelConfig
 from services.classifier.training.thresholds import top_two
 
@@ -111,8 +111,8 @@ class TriageModel:
     def load(cls, model_dir: str | Path, embedder: Embedder) -> TriageModel:
         """Verify checksums, check the embedder matches the recorded one, load."""
         model_dir = Path(model_dir)
-        artifact = load_artifact(model_dir)
-        recorded = EmbedderSpec.from_dict(artifact.manifest["embedder"])
+        # The embedder check is cheap: fail on it before deserialising anything.
+        recorded = EmbedderSpec.from_dict(read_manifest(model_dir)["embedder"])
         if embedder.spec != recorded:
             raise ArtifactError(
                 f"{model_dir}: trained with embedder {recorded.backend}/{recorded.name} "
@@ -121,6 +121,7 @@ class TriageModel:
                 f"(weights {embedder.spec.weights_sha256[:12]}…, dim {embedder.spec.dim}); "
                 "load the recorded embedder or retrain the model"
             )
+        artifact = load_artifact(model_dir)
         config = ModelConfig.from_dict(artifact.manifest["config"])
         features = FeatureSpace(config.features, artifact.tfidf, artifact.embedding_mean)
         model = cls(

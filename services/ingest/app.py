@@ -9,12 +9,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import Counter
 from pydantic import ValidationError
 
+from services.ingest.asgi_metrics import MetricsMiddleware
 from services.ingest.publisher import BrokerUnavailable, Publisher
 from services.ingest.schemas import Accepted, BatchIn, BatchOut, ErrorOut, IntakeRequest, ItemResult
 from services.ingest.settings import IngestSettings
@@ -36,13 +38,41 @@ _ERRORS = {
 }
 
 
+_COMPONENTS = "#/components/schemas/{model}"
+
+
 def _json_body(model: type) -> dict[str, object]:
+    """The request body of a route that reads its JSON itself (to answer 400/413/422 its way).
+
+    The schema refers to ``components/schemas`` (added by ``_with_body_models``): pydantic's
+    default ``#/$defs/...`` references would point at the root of the OpenAPI document,
+    where nothing is, and break generated clients and contract testers.
+    """
     return {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": model.model_json_schema()}},  # type: ignore[attr-defined]
+            "content": {
+                "application/json": {"schema": {"$ref": _COMPONENTS.format(model=model.__name__)}}
+            },
         }
     }
+
+
+def _with_body_models(app: FastAPI, models: tuple[type, ...]) -> None:
+    """Publish ``models`` (and the models they use) in the OpenAPI components."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = generate().setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                schema = model.model_json_schema(ref_template=_COMPONENTS)  # type: ignore[attr-defined]
+                for name, definition in schema.pop("$defs", {}).items():
+                    schemas.setdefault(name, definition)
+                schemas.setdefault(model.__name__, schema)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class Ingest:
@@ -94,6 +124,8 @@ class Ingest:
                 "malformed_json",
                 f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
             ) from exc
+        except RecursionError as exc:  # e.g. [[[[...]]]] 100,000 deep: a 400, not a 500
+            raise self._refuse(400, "malformed_json", "body is nested too deeply") from exc
 
     def validate(self, data: object, source: str) -> IntakeRequest:
         if not isinstance(data, dict):
@@ -140,7 +172,9 @@ class Ingest:
             raise self._refuse(
                 503,
                 "broker_unavailable",
-                "the message broker is unavailable; nothing was accepted, retry later",
+                "the message broker did not acknowledge the request: retry later with the"
+                " same external_id (a retry never creates a duplicate, even if this"
+                " attempt still gets through)",
             ) from exc
         self.outcomes.labels("accepted").inc()
         return event.request_id
@@ -202,11 +236,15 @@ def create_app(settings: IngestSettings) -> FastAPI:
         description="Intake systems hand requests to Triage here. A 202 means the request "
         "is durably on the broker; the same (source, external_id) always gives the same id.",
         lifespan=lifespan,
+        # Metrics are Prometheus (MetricsMiddleware); FastAPI's OpenTelemetry hooks would
+        # look up the (unconfigured) providers on every request of the hot path.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.ingest = ingest
-    app.middleware("http")(http_metrics.middleware)
+    app.add_middleware(MetricsMiddleware, metrics=http_metrics, routes=app.router.routes)
     install_error_handlers(app)
     _routes(app, ingest, registry, publisher)
+    _with_body_models(app, (IntakeRequest, BatchIn))
     return app
 
 

@@ -28,8 +28,8 @@ from services.router.metrics import RouterMetrics
 from services.router.notify import ignore
 from services.router.paging import parse_item_id
 from services.router.rules import Routing
-from shared.consumer import Consumed, TransientError
-from shared.events import RECEIVED_V1, PoisonMessage, RequestClassified, decode
+from shared.consumer import Consumed, TransientError, decode_record
+from shared.events import RECEIVED_V1, PoisonMessage, RequestClassified
 from shared.kafka import consumer_options
 from shared.settings import KafkaSettings
 
@@ -152,7 +152,7 @@ class ReceivedRecorder:
         ids, sources, times = [], [], []
         for record in records:
             try:
-                event = decode(record.value, RECEIVED_V1)
+                event = decode_record(record.value, RECEIVED_V1)
             except PoisonMessage:
                 continue
             request_id = parse_item_id(event.request_id)

@@ -57,9 +57,13 @@ def probe_texts(all_texts: list[list[str]], n: int = PROBE_TEXTS) -> list[str]:
 def measure_speed(embedder: Embedder, probe: list[str]) -> dict[str, float]:
     embedder.encode(probe[:16], batch_size=16)  # warm-up: first call pays lazy init
     load_before = os.getloadavg()[0]  # other work on the machine skews the numbers: record it
-    start = time.perf_counter()
-    embedder.encode(probe, batch_size=64)
-    batch_s = time.perf_counter() - start
+    # Best of two passes: other work on a shared machine only ever slows a pass down.
+    passes = []
+    for _ in range(2):
+        start = time.perf_counter()
+        embedder.encode(probe, batch_size=64)
+        passes.append(time.perf_counter() - start)
+    batch_s = min(passes)
     singles = []
     for text in probe[:SINGLE_TEXTS]:
         t0 = time.perf_counter()

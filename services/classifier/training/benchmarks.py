@@ -31,7 +31,7 @@ from services.classifier.training.trainer import fit_heads, mask_texts, stratifi
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[3]
-DEFAULT_EMBEDDERS = ("use-multilingual", "sentence-transformers")
+DEFAULT_EMBEDDERS = ("use-multilingual", "sentence-transformers", "sentence-transformers-onnx")
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,10 @@ def run_task(
     result: dict[str, Any] = {
         "train_rows": len(split.train),
         "test_rows": len(split.test),
-        "labels": len(set(split.train.types)),
+        "labels": {
+            "type": len(set(split.train.types)),
+            "urgency": len(set(split.train.urgencies or [])),
+        },
         "targets": list(task.targets),
         "variants": {},
     }

@@ -1,8 +1,8 @@
 """Choosing an embedder by backend name for the training commands.
 
 "hashing" is built here (tests, no weights); the real backends come from the
-embedding package's factory, imported lazily so that ``triage train --help``
-and the tests never import PyTorch.
+embedding package's factory, which imports PyTorch or onnxruntime only when an
+embedder is built, so ``triage train --help`` and the tests stay light.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import argparse
 import os
 
 from services.classifier.embedding.base import Embedder
+from services.classifier.embedding.factory import BACKENDS as _FACTORY_BACKENDS
 
-BACKENDS = ("sentence-transformers", "use-multilingual", "hashing")
+BACKENDS = (*_FACTORY_BACKENDS, "hashing")
 # Chosen from docs/benchmarks.md ("Classifier model: choice of defaults").
 DEFAULT_BACKEND = "sentence-transformers"
 

@@ -132,8 +132,9 @@ def combine(
     return sparse.hstack([tfidf_part, dense], format="csr", dtype=np.float32)
 
 
-def center(embeddings: npt.NDArray[np.float32], mean: npt.NDArray[np.float32] | None
-           ) -> npt.NDArray[np.float32]:  # fmt: skip
+def center(
+    embeddings: npt.NDArray[np.float32], mean: npt.NDArray[np.float32] | None
+) -> npt.NDArray[np.float32]:
     """``embeddings - mean``, rows renormalised to unit length (identity if mean is None)."""
     if mean is None:
         return embeddings
@@ -149,8 +150,12 @@ class FeatureSpace:
     the fitted state and is stored in the artifact.
     """
 
-    def __init__(self, config: FeatureConfig, tfidf: FeatureUnion | None = None,
-                 embedding_mean: npt.NDArray[np.float32] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        config: FeatureConfig,
+        tfidf: FeatureUnion | None = None,
+        embedding_mean: npt.NDArray[np.float32] | None = None,
+    ) -> None:
         self.config = config
         self.tfidf = tfidf
         self.embedding_mean = embedding_mean

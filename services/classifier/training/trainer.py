@@ -225,7 +225,11 @@ def train_from_embeddings(
         },
     }
     artifact = art.Artifact(
-        manifest, heads.features.tfidf, heads.type_head, heads.urgency_head, neighbours,
+        manifest,
+        heads.features.tfidf,
+        heads.type_head,
+        heads.urgency_head,
+        neighbours,
         heads.features.embedding_mean,
     )
     return art.write_artifact(out, artifact)

@@ -64,3 +64,14 @@ def test_head_folds_follow_the_rarest_label() -> None:
     assert head.cv == 2
     plain = make_head(HeadConfig(), ["a"] * 5 + ["b"], seed=0)
     assert type(plain).__name__ == "LogisticRegression"
+
+
+def test_hashing_embedder_is_deterministic_and_unit_norm() -> None:
+    a = HashingEmbedder(64).encode(["Bonjour, ma facture de gaz", ""])
+    b = HashingEmbedder(64).encode(["Bonjour, ma facture de gaz", ""])
+    assert a.shape == (2, 64) and a.dtype == np.float32
+    assert np.array_equal(a, b)
+    assert np.linalg.norm(a[0]) == pytest.approx(1.0, abs=1e-5)
+    assert not a[1].any()  # empty text: zero vector, no division by zero
+    assert HashingEmbedder(64).spec != HashingEmbedder(128).spec
+    assert HashingEmbedder(64).spec.backend == "hashing"
