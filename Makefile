@@ -70,6 +70,9 @@ test: install model system-deps lint
 eval-benchmarks: install embedder
 	$(PY) -m services.classifier.training.benchmarks
 
+bench: install model
+	$(PY) -m services.bench
+
 bench-queue: install
 	$(PY) -m services.router.bench_queue --docs docs/benchmarks.md
 
