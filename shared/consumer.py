@@ -22,7 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -195,17 +195,25 @@ async def _raw_decoder(msg: Any, original: Any) -> Any:
     return msg.body
 
 
+class RecordHandler(Protocol):
+    async def handle(self, records: Sequence[Any]) -> None: ...
+
+
 def subscribe(
     broker: KafkaBroker,
     settings: KafkaSettings,
-    consumer: BatchConsumer,
+    consumer: RecordHandler,
     *,
     topic: str,
     group_id: str,
     max_records: int,
     batch_timeout_ms: int,
 ) -> Any:
-    """Register ``consumer`` on ``broker`` as an explicit-ack batch subscriber; return it."""
+    """Register ``consumer`` on ``broker`` as an explicit-ack batch subscriber; return it.
+
+    ``consumer.handle`` gets the raw records of each batch; offsets are committed when
+    it returns, and a raise makes FastStream seek back so the batch comes again.
+    """
 
     subscriber = broker.subscriber(
         topic,

@@ -21,7 +21,7 @@ from starlette.responses import Response
 
 from services.router import api
 from services.router.auth import Authenticator, check_key_hashes, load_users
-from services.router.consumer import ClassifiedWriter, ReceivedRecorder, subscribe_received
+from services.router.consumer import ClassifiedWriter, ReceivedRecorder
 from services.router.db import create_pool, load_queries
 from services.router.errors import RouterError, Unauthenticated
 from services.router.metrics import RouterMetrics, refresh_forever, stop_task
@@ -82,13 +82,14 @@ async def _start_consumers(state: RouterState) -> None:
         batch_timeout_ms=s.router_batch_timeout_ms,
     )
     if s.router_track_received:
-        subscribe_received(
+        subscribe(
             broker,
             s,
             ReceivedRecorder(state.pool, state.queries),
-            f"{s.router_group}-received",
-            s.router_batch_max,
-            s.router_batch_timeout_ms,
+            topic=s.topic_received,
+            group_id=f"{s.router_group}-received",
+            max_records=s.router_batch_max,
+            batch_timeout_ms=s.router_batch_timeout_ms,
         )
     state.broker = broker
     await broker.start()

@@ -19,9 +19,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import asyncpg
-from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
-from faststream.middlewares import AckPolicy
 
 from services.router.db import Queries, is_transient
 from services.router.metrics import RouterMetrics
@@ -30,8 +27,6 @@ from services.router.paging import parse_item_id
 from services.router.rules import Routing
 from shared.consumer import Consumed, TransientError, decode_record
 from shared.events import RECEIVED_V1, PoisonMessage, RequestClassified
-from shared.kafka import consumer_options
-from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
@@ -170,33 +165,3 @@ class ReceivedRecorder:
             log.warning("received requests not recorded; retrying the batch", exc_info=True)
             await asyncio.sleep(self.retry_backoff_s)  # the nack re-fetches the batch
             raise
-
-
-async def _raw(msg: Any, original: Any) -> Any:
-    return msg.body
-
-
-def subscribe_received(
-    broker: KafkaBroker,
-    settings: KafkaSettings,
-    recorder: ReceivedRecorder,
-    group_id: str,
-    max_records: int,
-    batch_timeout_ms: int,
-) -> Any:
-    subscriber = broker.subscriber(
-        settings.topic_received,
-        batch=True,
-        max_records=max_records,
-        batch_timeout_ms=batch_timeout_ms,
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        decoder=_raw,
-        **consumer_options(settings, group_id),
-    )
-
-    @subscriber
-    async def on_received(body: Any, msg: KafkaMessage) -> None:
-        raw = msg.raw_message
-        await recorder.handle(raw if isinstance(raw, tuple) else (raw,))
-
-    return subscriber
