@@ -42,6 +42,8 @@ def _default(info: FieldInfo) -> str:
         return ""
     if hasattr(value, "get_secret_value"):
         value = value.get_secret_value()
+    if isinstance(value, Path) and value.is_relative_to(README.parent):
+        value = value.relative_to(README.parent)  # the same on every checkout
     return f"`{value}`"
 
 
