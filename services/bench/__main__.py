@@ -33,12 +33,20 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--json", type=Path, default=Path("bench-results.json"))
     p.add_argument("--docs", type=Path, default=Path("docs/benchmarks.md"))
     p.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
+    p.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra setting for the stack's services (A/B runs), e.g. TRIAGE_ROUTER_BATCH_MAX=500",
+    )
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s bench: %(message)s")
+    extra = dict(item.split("=", 1) for item in args.env)
     options = Options(
         requests=args.requests,
         concurrency=args.concurrency,
@@ -47,12 +55,12 @@ def main(argv: list[str] | None = None) -> int:
         ceiling_texts=args.ceiling_texts,
         batch_size=args.batch_size,
         run_id=f"{os.getpid()}",
+        env=tuple(sorted(extra.items())),
     )
     host = machine()
     os.environ.setdefault("TRIAGE_CLASSIFIER_BATCH_SIZE", str(args.batch_size))
-    # quiet services: their logs go to the state folder, not between the progress bars
     shutil.rmtree(args.state_dir, ignore_errors=True)
-    stack = start_stack(args.state_dir.resolve())
+    stack = start_stack(args.state_dir.resolve(), extra)
     try:
         log.info("stack up; logs in %s", args.state_dir / "logs")
         raw = run_all(stack, options)

@@ -66,9 +66,24 @@ class Connection:
         self.writer: asyncio.StreamWriter | None = None
 
     async def _open(self) -> None:
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        try:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        except OSError as exc:
+            raise HttpError(f"cannot connect: {exc}") from exc
 
     async def request(self, raw: bytes) -> tuple[int, bytes]:
+        """One exchange; a kept-alive connection the server closed meanwhile (uvicorn
+        drops idle ones after 5 s) is reopened once. Safe to resend: ingest is
+        idempotent on (source, external_id)."""
+        reused = self.writer is not None
+        try:
+            return await self._exchange(raw)
+        except HttpError:
+            if not reused:
+                raise
+        return await self._exchange(raw)
+
+    async def _exchange(self, raw: bytes) -> tuple[int, bytes]:
         if self.writer is None:
             await self._open()
         assert self.reader is not None and self.writer is not None
@@ -79,7 +94,7 @@ class Connection:
             body = await self.reader.readexactly(length) if length else b""
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError) as exc:
             await self.close()
-            raise HttpError(str(exc)) from exc
+            raise HttpError(str(exc) or type(exc).__name__) from exc
         return status, body
 
     async def close(self) -> None:
@@ -151,7 +166,7 @@ async def closed_loop(base_url: str, posts: list[bytes], concurrency: int, label
 
 
 async def open_loop(
-    base_url: str, posts: list[bytes], rate_per_s: float, label: str, connections: int = 64
+    base_url: str, posts: list[bytes], rate_per_s: float, label: str, connections: int = 32
 ) -> Run:
     """Post ``i`` at ``start + i / rate`` whatever the previous answers did."""
     host, port = _address(base_url)

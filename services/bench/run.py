@@ -52,6 +52,7 @@ class Options:
     batch_size: int = 64
     drain_timeout_s: float = 3600.0
     run_id: str = ""
+    env: tuple[tuple[str, str], ...] = ()  # extra settings given to the services
 
 
 def _tag(options: Options, phase: str) -> str:
@@ -207,7 +208,8 @@ def run_all(stack: LocalStack, options: Options) -> dict[str, Any]:
     }
 
 
-def start_stack(state_dir: Path) -> LocalStack:
-    stack = LocalStack(state_dir, fast_db=False)
+def start_stack(state_dir: Path, extra_env: dict[str, str] | None = None) -> LocalStack:
+    """The whole stack with production durability (fsync on), plus ``extra_env``."""
+    stack = LocalStack(state_dir, fast_db=False, extra_env=dict(extra_env or {}))
     stack.start()
     return stack
