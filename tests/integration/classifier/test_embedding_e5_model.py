@@ -20,32 +20,7 @@ from services.classifier.embedding import checksums, e5_convert
 from services.classifier.embedding.build import build, main
 from services.classifier.embedding.e5_format import packaged_e5_bin
 from services.classifier.embedding.sentence_transformer import SentenceTransformerEmbedder
-
-# Same meaning in FR / NL / EN, four topics (no personal data).
-TRANSLATIONS = [
-    [
-        "Mon fournisseur a coupé l'électricité et le gaz chez moi hier, je n'ai plus de chauffage.",
-        "Mijn leverancier heeft gisteren de elektriciteit en het gas afgesloten, ik heb geen "
-        "verwarming meer.",
-        "My supplier cut off the electricity and gas at my home yesterday, I have no heating.",
-    ],
-    [
-        "Mon propriétaire veut m'expulser de l'appartement à la fin du mois pour des arriérés "
-        "de loyer.",
-        "Mijn huisbaas wil me eind deze maand uit het appartement zetten wegens huurachterstand.",
-        "My landlord wants to evict me from the flat at the end of the month over rent arrears.",
-    ],
-    [
-        "Je voudrais une copie de l'acte de naissance de ma fille pour son passeport.",
-        "Ik wil graag een afschrift van de geboorteakte van mijn dochter voor haar paspoort.",
-        "I would like a copy of my daughter's birth certificate for her passport.",
-    ],
-    [
-        "Les poubelles de notre rue n'ont pas été ramassées depuis deux semaines.",
-        "Het huisvuil in onze straat is al twee weken niet opgehaald.",
-        "The rubbish in our street has not been collected for two weeks.",
-    ],
-]
+from tests.fixtures.translations import TRANSLATIONS
 
 REFERENCE_TEXTS = [
     "Bonjour, mon électricité a été coupée hier soir et j'ai un bébé à la maison !",

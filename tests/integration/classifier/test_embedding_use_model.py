@@ -7,31 +7,7 @@ import pytest
 
 from services.classifier.embedding import load_embedder
 from services.classifier.embedding.base import Embedder
-
-TRANSLATIONS = [
-    [
-        "Mon fournisseur a coupé l'électricité et le gaz chez moi hier, je n'ai plus de chauffage.",
-        "Mijn leverancier heeft gisteren de elektriciteit en het gas afgesloten, ik heb geen "
-        "verwarming meer.",
-        "My supplier cut off the electricity and gas at my home yesterday, I have no heating.",
-    ],
-    [
-        "Mon propriétaire veut m'expulser de l'appartement à la fin du mois pour des arriérés "
-        "de loyer.",
-        "Mijn huisbaas wil me eind deze maand uit het appartement zetten wegens huurachterstand.",
-        "My landlord wants to evict me from the flat at the end of the month over rent arrears.",
-    ],
-    [
-        "Je voudrais une copie de l'acte de naissance de ma fille pour son passeport.",
-        "Ik wil graag een afschrift van de geboorteakte van mijn dochter voor haar paspoort.",
-        "I would like a copy of my daughter's birth certificate for her passport.",
-    ],
-    [
-        "Les poubelles de notre rue n'ont pas été ramassées depuis deux semaines.",
-        "Het huisvuil in onze straat is al twee weken niet opgehaald.",
-        "The rubbish in our street has not been collected for two weeks.",
-    ],
-]
+from tests.fixtures.translations import TRANSLATIONS
 
 
 @pytest.fixture(scope="module")
