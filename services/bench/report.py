@@ -35,15 +35,14 @@ same machine), and what was changed:
   records are there, so a shorter interval does not make batches smaller under load.
 - **Classifier**: under a burst, batches are full (about 62 of 64) and inference keeps
   the classifier busy about 98% of the time: the embedder is the bottleneck, as it
-  should be. What separates the service from the in-process ceiling is the rest of its
-  work (masking, language, cues: the full pipeline in-process is a few % slower than
-  `predict` alone) and the two cores it shares with ingest, router, broker, PostgreSQL
-  and the load generator.
-- **Latency**: one text through the model takes about 30 ms. On a quiet moment of this
+  should be. What separates the service from the in-process ceiling is mostly the two
+  cores it shares with ingest, router, broker, PostgreSQL and the load generator; the
+  rest of its work (masking, language, cues, events) costs about 1% in-process.
+- **Latency**: one text through the model takes 15-30 ms. On a quiet moment of this
   machine, fixed arrivals at 10 and 14 requests/s (batches of one, classifier busy 44%)
   gave p99 164 and 190 ms, the router leg's 100 ms poll interval included. When other
-  jobs take the cores, the classifier falls behind the arrivals and requests queue:
-  that is the tail of a run like the one above, not a pipeline stage.
+  jobs take the cores, the classifier falls behind the arrivals and requests queue (a
+  run at load average 3.6 had p99 2.4 s): that tail is CPU, not a pipeline stage.
 - **Ingest next to a bare producer**: what remains is the per-request cost of HTTP
   parsing, the ASGI stack and validation, against producer calls that batch the 32
   concurrent messages into few produce requests. The `:batch` endpoint amortises it and
@@ -110,6 +109,7 @@ def results(raw: dict[str, Any], options: Any, host: dict[str, Any]) -> dict[str
             "batch_size": ceiling.batch_size,
             "full_pipeline_texts_per_s": round(ceiling.pipeline_texts_per_s, 2),
             "full_pipeline_sample": ceiling.pipeline_texts,
+            "sample_predict_texts_per_s": round(ceiling.sample_predict_texts_per_s, 2),
             "single_text_predict_ms": {k: round(v, 1) for k, v in ceiling.single_ms.items()},
         },
         "end_to_end": _rounded(e2e),
@@ -221,9 +221,11 @@ def markdown(r: dict[str, Any]) -> str:
             f"{e2e['sent']} requests at {r['parameters']['concurrency']} in flight (the load "
             f"generator runs on the same cores); classifier batches averaged "
             f"{e2e['classifier_mean_batch']:.1f} requests and inference kept it busy "
-            f"{100 * e2e['classifier_inference_busy']:.0f}% of the end-to-end span; the full "
-            f"classifier pipeline in-process (masking, embedding, heads, language, cues, event "
-            f"building) does {d['ceiling']['full_pipeline_texts_per_s']:.1f} texts/s. Latency "
+            f"{100 * e2e['classifier_inference_busy']:.0f}% of the end-to-end span. On the "
+            f"first {d['ceiling']['full_pipeline_sample']} texts, back to back in-process, the "
+            f"full classifier pipeline (masking, embedding, heads, language, cues, events) did "
+            f"{d['ceiling']['full_pipeline_texts_per_s']:.1f} texts/s against "
+            f"{d['ceiling']['sample_predict_texts_per_s']:.1f} for the model alone. Latency "
             f"phase: {latd['sent']} requests at a fixed arrival rate; HTTP 202 p50 "
             f"{latd['http_202_ms']['p50']:.0f} ms, p99 {latd['http_202_ms']['p99']:.0f} ms; one "
             f"text alone through the model takes p50 {single['p50']:.0f} ms, p99 "
