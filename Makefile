@@ -73,6 +73,9 @@ eval-benchmarks: install embedder
 bench: install model
 	$(PY) -m services.bench
 
+bench-classifier: install model
+	$(PY) -m services.bench.classifier --docs docs/benchmarks.md
+
 bench-queue: install
 	$(PY) -m services.router.bench_queue --docs docs/benchmarks.md
 

@@ -28,7 +28,9 @@ class RouterSettings(KafkaSettings, HttpSettings, DatabaseSettings):
         True, description="also record request.received events, for the 'received' status"
     )
     router_batch_max: int = Field(200, ge=1, le=5000, description="records per consumed batch")
-    router_batch_timeout_ms: int = Field(100, ge=1, description="wait to fill a batch")
+    router_batch_timeout_ms: int = Field(
+        10, ge=1, description="wait to fill a batch (also the pause after an empty poll)"
+    )
     router_lease_s: int = Field(1800, ge=10, description="claim lease; a heartbeat renews it")
     router_retention_days: int = Field(
         365, ge=1, description="default age (days) for `triage purge` of completed items"

@@ -74,10 +74,12 @@ class PostgresServer:
         self.bindir, self.extra_env = find_bindir()
         self.user = _server_user()
         base_dir.mkdir(parents=True, exist_ok=True)
+        self.temporary = False  # data in a folder of our own making: removed on stop
         if self.user is not None and not _reachable_by(self.user, base_dir):
             # e.g. a checkout under /root: keep the data where the server user can reach it
             base_dir = Path(tempfile.mkdtemp(prefix="triage-pg-"))
             os.chmod(base_dir, 0o755)
+            self.temporary = True
             log.info(
                 "state folder not reachable by %s; PostgreSQL data in %s",
                 self.user.pw_name,

@@ -147,7 +147,13 @@ class LocalStack:
             self.stop_service(name)
         if self.broker:
             self.broker.stop()
-        if self.postgres:
+        if self.postgres is None:
+            return
+        # A throw-away server (tests, or a data folder we had to create in /tmp)
+        # leaves nothing behind; a real state folder keeps its data for the next run.
+        if self.fast_db or self.postgres.temporary:
+            self.postgres.remove()
+        else:
             self.postgres.stop()
 
     def describe(self) -> str:
