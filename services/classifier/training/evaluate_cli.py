@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +17,10 @@ import numpy.typing as npt
 
 from services.classifier.training import metrics as met
 from services.classifier.training import thresholds as thr
-from services.classifier.training.artifact import ArtifactError, read_manifest
-from services.classifier.training.data import CaseSet, DataError, load_cases
+from services.classifier.training.artifact import read_manifest
+from services.classifier.training.cli_support import run_reporting, setup_cli_logging
+from services.classifier.training.data import CaseSet, load_cases
 from services.classifier.training.embedders import BACKENDS, load_embedder
-from services.classifier.training.train_cli import setup_cli_logging
 from services.classifier.training.trainer import mask_texts
 
 
@@ -168,18 +167,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_cli_logging(args.log_level)
-    try:
-        result = run(args)
-    except DataError as exc:
-        print(f"triage evaluate: invalid data:\n{exc}", file=sys.stderr)
-        return 2
-    except (ArtifactError, OSError, RuntimeError) as exc:
-        print(f"triage evaluate: {exc}", file=sys.stderr)
-        return 1
+    return run_reporting("triage evaluate", lambda: run(args), lambda r: _write_outputs(args, r))
+
+
+def _write_outputs(args: argparse.Namespace, result: dict[str, Any]) -> None:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     if args.report:
         write_report(result, args.report)
     print_summary(result)
-    return 0

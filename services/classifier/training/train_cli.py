@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
-from services.classifier.training.artifact import MANIFEST, ArtifactError
-from services.classifier.training.data import DEFAULT_MIN_EXAMPLES, DataError, load_cases
+from services.classifier.training.cli_support import run_reporting, setup_cli_logging, train_into
+from services.classifier.training.data import DEFAULT_MIN_EXAMPLES, load_cases
 from services.classifier.training.embedders import add_embedder_arguments, load_embedder
 from services.classifier.training.features import (
     FEATURE_MODES,
@@ -19,7 +17,7 @@ from services.classifier.training.features import (
     HeadConfig,
     ModelConfig,
 )
-from services.classifier.training.trainer import TrainOptions, train_model
+from services.classifier.training.trainer import TrainOptions
 
 log = logging.getLogger(__name__)
 
@@ -59,25 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--log-level", default="INFO")
     return p
-
-
-def setup_cli_logging(level: str) -> None:
-    from shared.logs import setup_logging
-
-    setup_logging(level, "text", service="triage")
-
-
-def replace_dir(tmp: Path, out: Path) -> None:
-    """Move a freshly written model ``tmp`` to ``out``, replacing an older model."""
-    if out.exists():
-        if not (out / MANIFEST).is_file() and any(out.iterdir()):
-            raise ArtifactError(f"{out}: exists, is not empty and is not a model directory")
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out)
 
 
 def print_summary(manifest: dict[str, Any], out: Path) -> None:
@@ -121,16 +100,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         batch_size=args.batch_size,
         show_progress=not args.no_progress,
     )
-    out: Path = args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        manifest = train_model(cases, embedder, tmp, options)
-        replace_dir(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return manifest
+    return train_into(cases, embedder, args.out, options)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,13 +109,6 @@ def main(argv: list[str] | None = None) -> int:
     if not 0.0 < args.target_precision < 1.0:
         print("triage train: --target-precision must be between 0 and 1", file=sys.stderr)
         return 2
-    try:
-        manifest = run(args)
-    except DataError as exc:
-        print(f"triage train: invalid data:\n{exc}", file=sys.stderr)
-        return 2
-    except (ArtifactError, OSError, RuntimeError) as exc:
-        print(f"triage train: {exc}", file=sys.stderr)
-        return 1
-    print_summary(manifest, args.out)
-    return 0
+    return run_reporting(
+        "triage train", lambda: run(args), lambda manifest: print_summary(manifest, args.out)
+    )

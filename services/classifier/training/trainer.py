@@ -136,20 +136,31 @@ def _per_language(
     return out
 
 
+def _fit_rows(
+    cases: CaseSet,
+    texts: list[str],
+    emb: Floats,
+    rows: npt.NDArray[np.intp],
+    options: TrainOptions,
+) -> FittedHeads:
+    """Heads fitted on the given rows only (the training split)."""
+    return fit_heads(
+        options.config,
+        [texts[i] for i in rows],
+        emb[rows],
+        [cases.types[i] for i in rows],
+        _pick(cases.urgencies, rows),
+        options.seed,
+    )
+
+
 def _validate(
     cases: CaseSet, texts: list[str], emb: Floats, options: TrainOptions
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fit on the train split, score the validation split: (metrics, gate)."""
     train_idx, val_idx = stratified_split(cases.types, options.validation_fraction, options.seed)
     log.info("validation split: %d train rows, %d held out", len(train_idx), len(val_idx))
-    heads = fit_heads(
-        options.config,
-        [texts[i] for i in train_idx],
-        emb[train_idx],
-        [cases.types[i] for i in train_idx],
-        _pick(cases.urgencies, train_idx),
-        options.seed,
-    )
+    heads = _fit_rows(cases, texts, emb, train_idx, options)
     val_texts = [texts[i] for i in val_idx]
     type_proba, urgency_proba = heads.predict_proba(val_texts, emb[val_idx])
     type_classes = [str(c) for c in heads.type_head.classes_]
@@ -191,14 +202,7 @@ def train_from_embeddings(
         heads = fit_heads(options.config, texts, emb, cases.types, cases.urgencies, options.seed)
     else:
         train_idx, _ = stratified_split(cases.types, options.validation_fraction, options.seed)
-        heads = fit_heads(
-            options.config,
-            [texts[i] for i in train_idx],
-            emb[train_idx],
-            [cases.types[i] for i in train_idx],
-            _pick(cases.urgencies, train_idx),
-            options.seed,
-        )
+        heads = _fit_rows(cases, texts, emb, train_idx, options)
     urgency_labels = [str(c) for c in heads.urgency_head.classes_] if heads.urgency_head else []
     neighbours = art.Neighbours(
         embeddings=emb.astype(np.float16),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,22 +60,18 @@ def test_train_refuses_to_overwrite_a_non_model_dir(tmp_path: Path) -> None:
     assert (out / "precious.txt").read_text() == "keep me"
 
 
+def _evaluate_json(model: Path, data: Path, out_json: Path, *extra: str) -> dict[str, Any]:
+    """Run ``triage evaluate`` successfully and return the metrics it wrote."""
+    argv = ["--model", str(model), "--data", str(data), "--json", str(out_json), *extra]
+    assert evaluate_cli.main([*argv, "--no-progress"]) == 0
+    result: dict[str, Any] = json.loads(out_json.read_text())
+    return result
+
+
 def test_evaluate_json_and_report(model: Path, tmp_path: Path) -> None:
     test_csv = write_csv(tmp_path / "test.csv", 60, seed=7)
-    out_json, report = tmp_path / "metrics.json", tmp_path / "report"
-    argv = [
-        "--model",
-        str(model),
-        "--data",
-        str(test_csv),
-        "--json",
-        str(out_json),
-        "--report",
-        str(report),
-        "--no-progress",
-    ]
-    assert evaluate_cli.main(argv) == 0
-    result = json.loads(out_json.read_text())
+    report = tmp_path / "report"
+    result = _evaluate_json(model, test_csv, tmp_path / "metrics.json", "--report", str(report))
     for head in ("type", "urgency"):
         assert 0.0 <= result[head]["accuracy"] <= 1.0
         assert 0.0 <= result[head]["macro_f1"] <= 1.0
@@ -98,18 +95,7 @@ def test_evaluate_json_and_report(model: Path, tmp_path: Path) -> None:
 def test_evaluate_without_urgency_column(model: Path, tmp_path: Path) -> None:
     test_csv = tmp_path / "types_only.csv"
     test_csv.write_text("text,type\nrent landlord lease,housing\nfood parcel meal,food_aid\n")
-    out_json = tmp_path / "m.json"
-    argv = [
-        "--model",
-        str(model),
-        "--data",
-        str(test_csv),
-        "--json",
-        str(out_json),
-        "--no-progress",
-    ]
-    assert evaluate_cli.main(argv) == 0
-    result = json.loads(out_json.read_text())
+    result = _evaluate_json(model, test_csv, tmp_path / "m.json")
     assert "urgency" not in result and result["per_language"] == {}
 
 
