@@ -32,9 +32,10 @@ same machine), and what was changed:
   they looked the providers up on every request.
 - **Router poll interval**: FastStream's batch subscriber sleeps `batch_timeout_ms`
   again after an empty poll, so a classified event arriving then waits up to
-  `TRIAGE_ROUTER_BATCH_TIMEOUT_MS` (100 ms by default): p95 of the classified → queued
-  leg was 106 ms; with 10 ms it was 40 ms (p99 113 → 61 ms). The poll returns as soon as
-  records are there, so a shorter interval does not make batches smaller under load.
+  `TRIAGE_ROUTER_BATCH_TIMEOUT_MS`: with 100 ms, p95 of the classified → queued leg
+  was 106 ms; with 10 ms it was 40 ms (p99 113 → 61 ms), so 10 ms is now the default.
+  The poll returns as soon as records are there, so a shorter interval does not make
+  batches smaller under load.
 - **Classifier**: under a burst, batches are full (about 62 of 64) and inference keeps
   the classifier busy about 98% of the time: the embedder is the bottleneck, as it
   should be. What separates the service from the in-process ceiling is mostly the two
