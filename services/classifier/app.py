@@ -31,6 +31,7 @@ from shared.metrics import (
     LATENCY_BUCKETS,
     ConsumerMetrics,
     HttpMetrics,
+    HttpMetricsMiddleware,
     metrics_response,
     new_registry,
 )
@@ -168,7 +169,7 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
             log.info("classifier stopped")
 
     app = FastAPI(title="Triage classifier", version="1.0.0", lifespan=lifespan)
-    app.middleware("http")(http_metrics.middleware)
+    app.add_middleware(HttpMetricsMiddleware, metrics=http_metrics, routes=app.router.routes)
     install_error_handlers(app)
 
     @app.get("/healthz")

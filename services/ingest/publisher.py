@@ -9,6 +9,7 @@ import time
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Histogram
 
+from services.ingest.health import BrokerHealth
 from shared.events import EVENT_TYPE_HEADER, RequestReceived, encode
 from shared.metrics import LATENCY_BUCKETS
 
@@ -21,12 +22,17 @@ class BrokerUnavailable(Exception):
 
 class Publisher:
     def __init__(
-        self, broker: KafkaBroker, topic: str, timeout_s: float, registry: CollectorRegistry
+        self,
+        broker: KafkaBroker,
+        topic: str,
+        timeout_s: float,
+        registry: CollectorRegistry,
+        health: BrokerHealth | None = None,
     ) -> None:
         self.broker = broker
         self.topic = topic
         self.timeout_s = timeout_s
-        self.connected = False
+        self.health = health or BrokerHealth()
         self.duration = Histogram(
             "triage_ingest_publish_duration_seconds",
             "Time from publish to the broker's acknowledgement",
@@ -36,7 +42,7 @@ class Publisher:
 
     async def publish(self, event: RequestReceived) -> None:
         """Return once the broker acknowledged; raise BrokerUnavailable otherwise."""
-        if not self.connected:
+        if not self.health.connected:
             raise BrokerUnavailable("not connected to the broker")
         start = time.perf_counter()
         try:
@@ -46,8 +52,11 @@ class Publisher:
                     self.topic,
                     key=event.request_id.encode(),
                     headers={EVENT_TYPE_HEADER: event.event_type},
+                    # the request id traces the message; FastStream would draw a uuid4
+                    correlation_id=event.request_id,
                 )
         except Exception as exc:  # timeout, connection refused, not leader...
             log.warning("publish failed: %s", type(exc).__name__)
+            self.health.suspect()
             raise BrokerUnavailable(str(exc) or type(exc).__name__) from exc
         self.duration.observe(time.perf_counter() - start)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.routing import APIRoute
 
 from services.router.auth import Principal
 from services.router.schemas import (
@@ -26,8 +28,6 @@ from services.router.state import RouterState
 from services.router.views import ItemFilter
 from shared.events import Urgency
 
-router = APIRouter(prefix="/v1")
-
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "no or invalid credentials"},
     403: {"model": Problem, "description": "a queue the caller may not see"},
@@ -47,7 +47,8 @@ def get_state(request: Request) -> RouterState:
 State = Annotated[RouterState, Depends(get_state)]
 
 
-def current_user(request: Request, state: State) -> Principal:
+def current_user(request: Request, state: RouterState) -> Principal:
+    """The calling team lead or agent, or Unauthenticated (401)."""
     client = request.client.host if request.client else None
     header = state.settings.router_proxy_header
     return state.auth.user(
@@ -55,7 +56,61 @@ def current_user(request: Request, state: State) -> Principal:
     )
 
 
-User = Annotated[Principal, Depends(current_user)]
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class _CredentialsFirst(APIRoute):
+    """A route that identifies the caller before FastAPI reads the request body.
+
+    FastAPI parses a JSON body before it solves any dependency, so with the caller
+    checked in a dependency, an unparsable body without valid credentials got 400 or
+    422 instead of 401. Here the caller is identified first (401 when not), and the
+    ``User`` / ``Source`` dependencies return what was found (they are only used on
+    routes of these classes).
+    """
+
+    def identify(self, request: Request) -> None:
+        raise NotImplementedError
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+
+        async def identified_first(request: Request) -> Response:
+            self.identify(request)
+            return await handler(request)
+
+        return identified_first
+
+
+class UserRoute(_CredentialsFirst):
+    def identify(self, request: Request) -> None:
+        request.state.principal = current_user(request, get_state(request))
+
+
+class SourceRoute(_CredentialsFirst):
+    def identify(self, request: Request) -> None:
+        auth = get_state(request).auth
+        request.state.source = auth.source(request.headers.get("authorization"))
+
+
+def caller(request: Request) -> Principal:
+    """The user ``UserRoute`` identified before the body was read."""
+    principal: Principal = request.state.principal
+    return principal
+
+
+def calling_source(request: Request) -> str:
+    """The intake source ``SourceRoute`` identified before the body was read."""
+    source: str = request.state.source
+    return source
+
+
+User = Annotated[Principal, Depends(caller)]
+Source = Annotated[str, Depends(calling_source)]
+
+router = APIRouter(prefix="/v1", route_class=UserRoute)
+# the status lookup of intake systems: their ingest API key, not a user token
+intake = APIRouter(route_class=SourceRoute)
 
 
 @router.get("/queues", response_model=QueueList, responses=_ERRORS, tags=["queues"])
@@ -152,14 +207,16 @@ async def get_item(item_id: str, state: State, who: User) -> dict[str, Any]:
     return await state.views.item(who, item_id)
 
 
-@router.get(
+@intake.get(
     "/requests/{request_id}",
     response_model=RequestStatus,
     response_model_exclude_none=True,
     responses={401: {"model": Problem}, 404: {"model": Problem}},
     tags=["intake"],
 )
-async def request_status(request_id: str, request: Request, state: State) -> dict[str, Any]:
+async def request_status(request_id: str, state: State, source: Source) -> dict[str, Any]:
     """Status of a request, for the intake source that sent it (its ingest API key)."""
-    source = state.auth.source(request.headers.get("authorization"))
     return await state.views.request_status(source, request_id)
+
+
+router.include_router(intake)

@@ -34,7 +34,13 @@ from shared.consumer import BatchConsumer, lag_loop, subscribe
 from shared.events import CLASSIFIED_V1
 from shared.http import install_error_handlers
 from shared.kafka import ensure_topics, make_broker
-from shared.metrics import ConsumerMetrics, HttpMetrics, metrics_response, new_registry
+from shared.metrics import (
+    ConsumerMetrics,
+    HttpMetrics,
+    HttpMetricsMiddleware,
+    metrics_response,
+    new_registry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -199,9 +205,10 @@ def create_app(state: RouterState) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.router = state
-    app.middleware("http")(HttpMetrics(state.registry, "router").middleware)
     _install_handlers(app)
     _health_routes(app)
     app.include_router(api.router)
     app.include_router(web_router)  # the team-lead page under /ui
+    metrics = HttpMetrics(state.registry, "router")
+    app.add_middleware(HttpMetricsMiddleware, metrics=metrics, routes=app.router.routes)
     return app

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -127,7 +129,16 @@ async def test_metrics_and_openapi(ingest_url: str) -> None:
     assert "/v1/requests" in spec["paths"] and "/v1/requests:batch" in spec["paths"]
 
 
-async def test_broker_down_gives_503_and_recovers(topics: Topics, tmp_path: Path) -> None:
+async def _wait_ready(client: httpx.AsyncClient, status: int, within_s: float) -> httpx.Response:
+    deadline = time.monotonic() + within_s
+    while True:
+        resp = await client.get("/readyz")
+        if resp.status_code == status or time.monotonic() > deadline:
+            return resp
+        await asyncio.sleep(0.2)
+
+
+async def test_broker_down_gives_503_not_ready_and_recovers(topics: Topics, tmp_path: Path) -> None:
     broker = TansuBroker(tmp_path, port=procs.free_port())
     broker.start()
     env = _env(
@@ -140,11 +151,29 @@ async def test_broker_down_gives_503_and_recovers(topics: Topics, tmp_path: Path
         with service_process("ingest", env, tmp_path) as url:
             async with httpx.AsyncClient(base_url=url, headers=AUTH, timeout=30) as client:
                 assert (await client.post("/v1/requests", json=_request("d-1"))).status_code == 202
+                assert (await client.get("/readyz")).status_code == 200
                 broker.stop()
+                stopped = time.monotonic()
                 resp = await client.post("/v1/requests", json=_request("d-2"))
                 assert resp.status_code == 503, resp.text
                 assert resp.headers["retry-after"] == "5"
                 assert resp.json()["error"] == "broker_unavailable"
+                ready = await _wait_ready(client, 503, within_s=15)
+                assert ready.status_code == 503, ready.text
+                assert ready.json()["error"] == "not_ready"
+                assert "broker did not answer" in ready.json()["message"]
+                not_ready_after = time.monotonic() - stopped
+                assert (await client.get("/healthz")).status_code == 200  # alive all along
+
+                broker.start()  # an empty broker on the same address
+                restarted = time.monotonic()
+                ready = await _wait_ready(client, 200, within_s=30)
+                assert ready.status_code == 200, ready.text
+                ready_after = time.monotonic() - restarted
+                resp = await client.post("/v1/requests", json=_request("d-3"))
+                assert resp.status_code == 202, resp.text
+        print(f"not ready {not_ready_after:.1f}s after the stop, ready {ready_after:.1f}s"
+              " after the restart")  # fmt: skip
     finally:
         broker.stop()
 

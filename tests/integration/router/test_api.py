@@ -327,7 +327,9 @@ async def test_ops_endpoints(client: Client, store: Store) -> None:
     await claim(client, "alice")
     metrics = (await client.get("/metrics")).text
     assert 'triage_router_claims_total{queue="energy_aid"} 1.0' in metrics
-    assert "triage_http_requests_total" in metrics
+    # labelled by the route template of the included API router, not "other" or the id
+    claimed = 'method="POST",route="/v1/queues/{queue}/claim",service="router",status="200"'
+    assert f"triage_http_requests_total{{{claimed}}} 1.0" in metrics
     paths = (await client.get("/openapi.json")).json()["paths"]
     for path in (
         "/v1/queues",

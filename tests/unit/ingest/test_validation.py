@@ -9,7 +9,8 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
-from services.ingest.app import Ingest, _batch_items
+from services.ingest.app import _batch_items
+from services.ingest.intake import Ingest
 from services.ingest.settings import IngestSettings
 from shared.auth import hash_secret
 from shared.events import RequestReceived, request_id_for

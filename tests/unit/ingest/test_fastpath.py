@@ -1,0 +1,159 @@
+"""``POST /v1/requests``: the ASGI fast path answers exactly as the FastAPI route does.
+
+Both apps run in-process without their lifespan; the publisher is replaced by a
+fake that acknowledges (or not), so no broker is involved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from services.ingest.app import create_app
+from services.ingest.fastpath import SubmitFastPath
+from services.ingest.publisher import BrokerUnavailable
+from services.ingest.settings import IngestSettings
+from shared.auth import hash_secret
+from shared.events import RequestReceived, request_id_for
+
+KEY = {"Authorization": "Bearer demo-key"}
+GOOD: dict[str, Any] = {
+    "source": "demo",
+    "external_id": "case-1",
+    "channel": "email",
+    "subject": "Coupure",
+    "body": "Mon électricité sera coupée demain.",
+}
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.up = True
+        self.published: list[RequestReceived] = []
+
+    async def publish(self, event: RequestReceived) -> None:
+        if not self.up:
+            raise BrokerUnavailable("no ack")
+        self.published.append(event)
+
+
+def _client(fast: bool) -> tuple[TestClient, FakePublisher]:
+    settings = IngestSettings(
+        ingest_api_keys={"demo": hash_secret("demo-key"), "other": hash_secret("other-key")},
+        ingest_max_text_chars=200,
+        ingest_max_request_bytes=8192,
+    )  # type: ignore[call-arg]
+    app = create_app(settings)
+    if not fast:
+        app.user_middleware = [m for m in app.user_middleware if m.cls is not SubmitFastPath]
+    publisher = FakePublisher()
+    app.state.ingest.publisher = publisher
+    # No `with`: the lifespan (broker connection) does not run.
+    return TestClient(app, raise_server_exceptions=False), publisher
+
+
+@pytest.fixture(scope="module")
+def clients() -> Iterator[dict[bool, tuple[TestClient, FakePublisher]]]:
+    yield {True: _client(fast=True), False: _client(fast=False)}
+
+
+def _json(**change: Any) -> bytes:
+    return json.dumps({**GOOD, **change}, ensure_ascii=False).encode()
+
+
+CASES: dict[str, tuple[bytes, dict[str, str], int]] = {
+    "accepted": (_json(), KEY, 202),
+    "accepted, with a time zone": (_json(received_at="2026-11-20T09:00:00+01:00"), KEY, 202),
+    "no credentials": (_json(), {}, 401),
+    "wrong scheme": (_json(), {"Authorization": "Basic ZGVtbw=="}, 401),
+    "unknown key": (_json(), {"Authorization": "Bearer nope"}, 401),
+    "no credentials, bad body": (b"{", {}, 401),
+    "another source": (_json(source="other"), KEY, 403),
+    "malformed JSON": (b'{"source": ', KEY, 400),
+    "invalid UTF-8": (b'{"source":"demo","body":"\xff"}', KEY, 400),
+    "NaN": (b'{"source": NaN}', KEY, 422),
+    "not an object": (b"[]", KEY, 422),
+    "blank body": (_json(body="   "), KEY, 422),
+    "unknown field": (_json(surprise=1), KEY, 422),
+    "lone surrogate": (_json(body="x").replace(b'"x"', b'"a\\ud800"'), KEY, 422),
+    "naive date-time": (_json(received_at="2026-11-20T09:00:00"), KEY, 422),
+    "deeply nested": (b"[" * 2000 + b"]" * 2000, KEY, 400),
+    "text too long": (_json(body="x" * 300), KEY, 413),
+    "body too large": (_json(body="x" * 9000), KEY, 413),
+}
+
+
+def _post(client: TestClient, body: bytes, headers: dict[str, str]) -> Any:
+    return client.post(
+        "/v1/requests", content=body, headers={**headers, "Content-Type": "application/json"}
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_fast_path_answers_as_the_route_does(
+    clients: dict[bool, tuple[TestClient, FakePublisher]], case: str
+) -> None:
+    body, headers, status = CASES[case]
+    fast = _post(clients[True][0], body, headers)
+    route = _post(clients[False][0], body, headers)
+    assert fast.status_code == route.status_code == status, (fast.text, route.text)
+    assert fast.json() == route.json()
+    assert fast.headers["content-type"] == route.headers["content-type"] == "application/json"
+    for name in ("www-authenticate", "retry-after"):
+        assert fast.headers.get(name) == route.headers.get(name)
+    if status >= 400:
+        assert fast.json()["error"] and fast.json()["message"]
+
+
+def test_accepted_request_is_published_once_with_its_id(
+    clients: dict[bool, tuple[TestClient, FakePublisher]],
+) -> None:
+    client, publisher = clients[True]
+    before = len(publisher.published)
+    response = _post(client, _json(external_id="once"), KEY)
+    assert response.status_code == 202
+    assert response.json() == {"request_id": request_id_for("demo", "once"), "status": "accepted"}
+    assert [e.external_id for e in publisher.published[before:]] == ["once"]
+
+
+def test_a_declared_length_over_the_limit_is_refused_before_reading(
+    clients: dict[bool, tuple[TestClient, FakePublisher]],
+) -> None:
+    headers = {**KEY, "Content-Length": "999999"}
+    response = clients[True][0].post("/v1/requests", content=_json(), headers=headers)
+    assert response.status_code == 413
+    assert response.json()["error"] == "too_large"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_broker_down_is_503_with_retry_after(fast: bool) -> None:
+    client, publisher = _client(fast)
+    publisher.up = False
+    response = _post(client, _json(), KEY)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["error"] == "broker_unavailable"
+
+
+def test_fast_path_requests_are_counted_under_the_route_template(
+    clients: dict[bool, tuple[TestClient, FakePublisher]],
+) -> None:
+    client = clients[True][0]
+    _post(client, _json(external_id="counted"), KEY)
+    metrics = client.get("/metrics").text
+    labels = 'method="POST",route="/v1/requests",service="ingest",status="202"'
+    assert f"triage_http_requests_total{{{labels}}}" in metrics
+    assert 'triage_ingest_requests_total{outcome="accepted"}' in metrics
+
+
+def test_other_paths_and_methods_go_to_fastapi(
+    clients: dict[bool, tuple[TestClient, FakePublisher]],
+) -> None:
+    client = clients[True][0]
+    assert client.get("/v1/requests").status_code == 405
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert "/v1/requests" in client.get("/openapi.json").json()["paths"]
