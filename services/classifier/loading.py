@@ -34,10 +34,6 @@ def load_model(
             f"no model at {folder}: train one with `triage train` or run `make model`"
         )
     spec = read_manifest(folder)["embedder"]
-    if threads:
-        import torch
-
-        torch.set_num_threads(threads)
-    embedder = load_embedder(spec["backend"], embedder_path)
+    embedder = load_embedder(spec["backend"], embedder_path, threads=threads)
     log.info("loading model from %s with embedder %s", folder, spec["backend"])
     return TriageModel.load(folder, embedder)

@@ -21,5 +21,7 @@ class ClassifierSettings(KafkaSettings, HttpSettings):
     classifier_batch_size: int = Field(64, ge=1, le=1024, description="max records per batch")
     classifier_batch_wait_ms: int = Field(5, ge=0, le=1000, description="wait to fill a batch")
     classifier_max_attempts: int = Field(3, ge=1, le=20, description="tries before dead-letter")
-    classifier_threads: int | None = Field(None, ge=1, description="torch threads; default cores")
+    classifier_threads: int | None = Field(
+        None, ge=1, description="inference threads (onnxruntime and torch); default: cores"
+    )
     classifier_lag_interval_s: float = Field(5.0, gt=0, description="lag gauge refresh")

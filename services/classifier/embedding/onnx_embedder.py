@@ -166,6 +166,7 @@ class OnnxEmbedder:
             out[group] = self._model.encode(
                 [prefixed[i] for i in group],
                 batch_size=len(group),
+                show_progress_bar=False,  # one bar per group would flood the service's log
                 convert_to_numpy=True,
                 normalize_embeddings=True,
             )

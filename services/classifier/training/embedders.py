@@ -31,9 +31,11 @@ def default_backend() -> str:
     return PREFERRED_BACKEND if built else FALLBACK_BACKEND
 
 
-def load_embedder(backend: str | None, location: str | None = None) -> Embedder:
+def load_embedder(
+    backend: str | None, location: str | None = None, *, threads: int | None = None
+) -> Embedder:
     """An Embedder for ``backend`` (None: the default); ``location`` is a folder
-    (or, for hashing, a dimension)."""
+    (or, for hashing, a dimension); ``threads`` caps inference threads (None: cores)."""
     backend = backend or default_backend()
     if backend == "hashing":
         from services.classifier.embedding.hashing import HashingEmbedder
@@ -43,7 +45,7 @@ def load_embedder(backend: str | None, location: str | None = None) -> Embedder:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from services.classifier.embedding.factory import load_embedder as factory
 
-    return factory(backend, location)
+    return factory(backend, location, threads=threads)
 
 
 def add_embedder_arguments(parser: argparse.ArgumentParser) -> None:

@@ -69,3 +69,19 @@ def test_missing_default_e5_folder_says_how_to_build(
 def test_missing_explicit_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="not found"):
         load_embedder("sentence-transformers", str(tmp_path / "absent"))
+
+
+def test_service_thread_setting_reaches_the_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    # TRIAGE_CLASSIFIER_THREADS must cap onnxruntime too, not only torch.
+    from services.classifier.embedding import factory
+    from services.classifier.training import embedders
+
+    seen: dict[str, object] = {}
+
+    def fake(backend: str, location: str | None = None, *, threads: int | None = None) -> object:
+        seen.update(backend=backend, threads=threads)
+        return object()
+
+    monkeypatch.setattr(factory, "load_embedder", fake)
+    embedders.load_embedder("sentence-transformers-onnx", None, threads=1)
+    assert seen == {"backend": "sentence-transformers-onnx", "threads": 1}
