@@ -54,6 +54,14 @@ What the runs showed (November 2026, this machine; A/B runs minutes apart):
   in steps of about 100 MB (consistent with onnxruntime's arena growing for a larger input
   shape), then no further. The peak above, after four bursts, can be below that plateau;
   the plateau is still under the 1.5 GiB goal, by about 70 MB.
+- **Where the memory goes** (in-process, loading step by step): importing torch 210 MB,
+  sentence-transformers and transformers 200 MB, the int8 ONNX session with the XLM-R
+  tokenizer (250,000 pieces) 430 MB, the model's heads and TF-IDF 55 MB, then
+  onnxruntime's activation arena, about 200 MB after batches of long texts;
+  `MALLOC_ARENA_MAX=2` changed nothing measurable. The end-to-end bench's classifier
+  (5,000 requests, then the latency phase) peaked at 1509 MB, the same plateau. The
+  lever left is serving the ONNX session without importing torch and
+  sentence-transformers (about 400 MB), against the design card's sentence-transformers.
 - **Latency**: one request alone takes 18-27 ms to classify (11-13 ms of it the embedder),
   plus the broker hops: the producer's linger (2 ms), the classifier's fetch and the
   reader's (on tansu about half of the 20 ms fetch wait each), the result's publish and

@@ -41,15 +41,26 @@ same machine), and what was changed:
   should be. What separates the service from the in-process ceiling is mostly the two
   cores it shares with ingest, router, broker, PostgreSQL and the load generator; the
   rest of its work (masking, language, cues, events) costs about 1% in-process.
-- **Latency**: one text through the model takes 15-30 ms. On a quiet moment of this
-  machine, fixed arrivals at 10 and 14 requests/s (batches of one, classifier busy 44%)
-  gave p99 164 and 190 ms, the router leg's 100 ms poll interval included. When other
-  jobs take the cores, the classifier falls behind the arrivals and requests queue (a
-  run at load average 3.6 had p99 2.4 s): that tail is CPU, not a pipeline stage.
+- **Ingest, single-POST fast path**: FastAPI's route machinery around
+  `POST /v1/requests` (routing, dependency solving, `Request` and `JSONResponse`
+  objects) cost about as much CPU as validating and publishing. A plain ASGI middleware
+  (`services/ingest/fastpath.py`) now runs the same steps on the raw bytes (FastAPI still
+  documents the route, and a test checks both give the same answers): in-process cost
+  per request 72 → 20 µs; ingest / bare producer 0.27-0.33 → 0.53-0.69 in paired runs.
+- **Producer linger** (`TRIAGE_KAFKA_LINGER_MS`, 2 ms): the ingest / producer ratio
+  moves more with linger than with ingest's own code. With 32 senders each awaiting its
+  ack, the bare producer did about 40,000 messages/s at 0 ms and 4,800 at 5 ms, while
+  ingest stayed near 6,000-7,000 requests/s from 0 to 2 ms. 2 ms lets concurrent POSTs
+  share produce requests without making a lone request wait: compare ratios at one
+  setting only.
+- **Latency**: one text through the model takes 15-40 ms. At half of the maximum
+  throughput the classifier takes requests one or two at a time, and a batch of one
+  costs more per text than a full one, so it is busy most of the time: the tail then
+  depends on what else runs on the two cores (a run at load average 3.6 had p99 2.4 s).
+  That tail is CPU, not a pipeline stage.
 - **Ingest next to a bare producer**: what remains is the per-request cost of HTTP
-  parsing, the ASGI stack and validation, against producer calls that batch the 32
-  concurrent messages into few produce requests. The `:batch` endpoint amortises it and
-  goes past the bare producer's rate: intake systems with volume should use it.
+  parsing and validation. The `:batch` endpoint amortises it and goes past the bare
+  producer's rate: intake systems with volume should use it.
 - **Noise**: these cores are shared with other jobs; the ceiling measured 18.7 and 43.8
   texts/s in two runs ten minutes apart. Compare ratios within one run, not numbers
   across runs.
