@@ -19,15 +19,9 @@ from services.ingest.publisher import BrokerUnavailable
 from services.ingest.settings import IngestSettings
 from shared.auth import hash_secret
 from shared.events import RequestReceived, request_id_for
+from tests.unit.ingest.samples import GOOD
 
 KEY = {"Authorization": "Bearer demo-key"}
-GOOD: dict[str, Any] = {
-    "source": "demo",
-    "external_id": "case-1",
-    "channel": "email",
-    "subject": "Coupure",
-    "body": "Mon électricité sera coupée demain.",
-}
 
 
 class FakePublisher:

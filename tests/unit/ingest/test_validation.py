@@ -15,14 +15,7 @@ from services.ingest.settings import IngestSettings
 from shared.auth import hash_secret
 from shared.events import RequestReceived, request_id_for
 from shared.http import ApiError
-
-GOOD: dict[str, Any] = {
-    "source": "demo",
-    "external_id": "case-1",
-    "channel": "email",
-    "subject": "Coupure",
-    "body": "Mon électricité sera coupée demain.",
-}
+from tests.unit.ingest.samples import GOOD
 
 
 @pytest.fixture
