@@ -31,11 +31,6 @@ BACKEND = "sentence-transformers-onnx"
 # Attention cells (texts x tokens^2) per onnxruntime call: 64 texts of 128
 # tokens, or 4 of 512; about 50 MB of scores per layer instead of 805 MB.
 ATTENTION_BUDGET = 64 * 128 * 128
-# A group takes the next (shorter) text only while it is at least this share of
-# the group's longest: request lengths spread widely, and greedy filling padded
-# texts of ~103 tokens to ~160. Less padding: ~1.45x texts/s on the demo corpus,
-# embeddings within cosine 0.994 of the greedy grouping's (int8 quantises per call).
-MIN_LENGTH_SHARE = 0.8
 
 
 def session_options(threads: int) -> Any:
@@ -184,7 +179,7 @@ def length_batches(lengths: list[int], batch_size: int, budget: int) -> list[lis
     A group costs ``len(group) * longest**2`` attention cells: onnxruntime
     materialises the (batch, heads, len, len) scores, so one 512-token text
     padded into a batch of 64 would take 1.6 GB; grouping by length also
-    saves the compute wasted on padding, hence ``MIN_LENGTH_SHARE``.
+    saves the compute wasted on padding.
     """
     order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
     groups: list[list[int]] = []
@@ -192,8 +187,7 @@ def length_batches(lengths: list[int], batch_size: int, budget: int) -> list[lis
         if groups:
             group = groups[-1]
             longest = lengths[group[0]]
-            fits = len(group) < batch_size and (len(group) + 1) * longest * longest <= budget
-            if fits and lengths[index] >= MIN_LENGTH_SHARE * longest:
+            if len(group) < batch_size and (len(group) + 1) * longest * longest <= budget:
                 group.append(index)
                 continue
         groups.append([index])

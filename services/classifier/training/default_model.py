@@ -34,7 +34,7 @@ from services.classifier.training.trainer import TrainOptions
 log = logging.getLogger(__name__)
 
 # Bump when the training code changes in a way that should rebuild default models.
-RECIPE = "default-v2"  # v2: embedder groups texts of similar length
+RECIPE = "default-v1"
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "data" / "corpus"
 POINTER = "current.json"
 LINK = "default"
