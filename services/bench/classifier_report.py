@@ -39,6 +39,11 @@ What the runs showed (November 2026, this machine; A/B runs minutes apart):
   the larger waste still: the greedy grouping of `length_batches` pads these texts (103 tokens on
   average) to 160 tokens each at batches of 64; closing a group when the next text is
   under 0.9 of its longest pads to 107 and encoded 103 texts/s (110 at 128).
+  Tried in the service (0.8 of the longest): bare `encode` 107 and the service 83
+  texts/s, 1.45x more, the demo model's type accuracy 0.874 -> 0.887; but the ratio fell
+  to 0.78 (the same per-text overhead is a larger share of a faster `encode`) and p99 at
+  half the new rate rose to 381 ms. Reverted for now; the next step once the service's
+  per-text overhead (fetch, one publish per result, commit) is lower.
 - **Polling costs throughput on 2 cores**: with `TRIAGE_KAFKA_FETCH_MAX_WAIT_MS=100` for
   the service and the reader, the broker's and the reader's CPU halved and the ratio was
   0.86, but the paced latency rose from p50 40 / p99 73 ms to 119 / 357 ms. With 100 ms
