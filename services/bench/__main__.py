@@ -65,9 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         log.info("stack up; logs in %s", args.state_dir / "logs")
         raw = run_all(stack, options)
     finally:
-        stack.stop()
-        if stack.postgres is not None:
-            stack.postgres.remove()
+        stack.stop(remove_data=True)
     data = results(raw, options, host)
     write_json(args.json, data)
     section = markdown(data)

@@ -142,16 +142,16 @@ class LocalStack:
         path.chmod(0o600)
         return path
 
-    def stop(self) -> None:
+    def stop(self, remove_data: bool = False) -> None:
+        """Stop everything; the database's data goes too when asked for, or when
+        it was throw-away anyway (tests, or a folder we had to create in /tmp)."""
         for name in reversed(list(self.running)):
             self.stop_service(name)
         if self.broker:
             self.broker.stop()
         if self.postgres is None:
             return
-        # A throw-away server (tests, or a data folder we had to create in /tmp)
-        # leaves nothing behind; a real state folder keeps its data for the next run.
-        if self.fast_db or self.postgres.temporary:
+        if remove_data or self.fast_db or self.postgres.temporary:
             self.postgres.remove()
         else:
             self.postgres.stop()

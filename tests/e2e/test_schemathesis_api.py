@@ -52,8 +52,6 @@ def api_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield local
     finally:
         local.stop()
-        if local.postgres is not None:
-            local.postgres.remove()
 
 
 @dataclass

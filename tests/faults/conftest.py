@@ -72,6 +72,4 @@ def stack(
         local.start()
         yield local
     finally:
-        local.stop()
-        if local.postgres is not None:
-            local.postgres.remove()  # its data folder may live outside tmp_path
+        local.stop(remove_data=True)  # its data folder may live outside tmp_path
