@@ -23,6 +23,7 @@ from typing import Any
 
 from services.bench.classifier_inproc import InProcess, service_settings
 from services.bench.classifier_report import (
+    SECTION,
     Phase,
     Round,
     combine,
@@ -30,8 +31,6 @@ from services.bench.classifier_report import (
     markdown,
     metric_delta,
     results,
-    update_docs,
-    write_json,
 )
 from services.bench.classifier_stack import (
     CpuMeter,
@@ -43,7 +42,7 @@ from services.bench.classifier_stack import (
 )
 from services.bench.corpus import requests_for
 from services.bench.measure import received_event, scrape
-from services.bench.report import machine
+from services.bench.report import machine, update_docs, write_json
 from services.bench.run import CLASSIFIER_METRICS
 from shared.events import RequestReceived, encode
 from shared.pii import mask
@@ -78,7 +77,7 @@ def _drain_timeout(n: int) -> float:
 async def _feed(
     feeder: Feeder, reader: Results, messages: list[Message], rate: float | None = None
 ) -> Phase:
-    sent = await (feeder.paced(messages, rate) if rate else feeder.burst(messages))
+    sent = await feeder.send(messages, rate)
     missing = await reader.wait_for(sent, _drain_timeout(len(messages)))
     if missing:
         log.warning("%d of %d requests got no result in time", missing, len(messages))
@@ -191,20 +190,25 @@ def run(state_dir: Path, options: Options) -> dict[str, Any]:
     try:
         stack.start()
         raw = asyncio.run(_with_clients(stack, options))
-        raw["peak_rss_mb"] = stack.peak_rss_mb()
-        return raw
     finally:
-        stack.peak_rss_mb()  # stops the sampling thread (idempotent)
+        peak = stack.peak_rss_mb()  # also stops the sampling thread
         stack.stop()
+    raw["peak_rss_mb"] = peak
+    return raw
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m services.bench.classifier", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("--requests", type=int, default=2000, help="requests fed (2000)")
-    p.add_argument("--rounds", type=int, default=4, help="encode/service rounds (4)")
-    p.add_argument("--paced-seconds", type=float, default=30.0, help="paced phase (30 s)")
-    p.add_argument("--stages-sample", type=int, default=256, help="texts for in-process stages")
+    d = Options()
+    p.add_argument("--requests", type=int, default=d.requests, help="requests fed (%(default)s)")
+    p.add_argument(
+        "--rounds", type=int, default=d.rounds, help="encode/service rounds (%(default)s)"
+    )
+    p.add_argument("--paced-seconds", type=float, default=d.paced_seconds,
+                   help="paced phase (%(default)s s)")  # fmt: skip
+    p.add_argument("--stages-sample", type=int, default=d.stages_sample,
+                   help="texts for in-process stages (%(default)s)")  # fmt: skip
     p.add_argument("--json", type=Path, default=Path("bench-classifier.json"))
     p.add_argument("--docs", type=Path, default=None, help="update this docs/benchmarks.md")
     p.add_argument("--state-dir", type=Path, default=Path(".triage/bench-classifier"))
@@ -241,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     write_json(args.json, data)
     section = markdown(data)
     if args.docs is not None:
-        update_docs(args.docs, section)
+        update_docs(args.docs, section, SECTION)
     print(section)
     return 0
 

@@ -1,18 +1,16 @@
 """bench-classifier.json and the "Classifier service benchmark" section of docs/benchmarks.md.
 
-Pure functions only (no I/O but the two writers at the end), so they are unit-tested.
+Pure functions only, so they are unit-tested; the writers are ``services.bench.report``'s.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
+
+from services.bench.measure import percentiles
 
 SECTION = "## Classifier service benchmark"
 GOALS = {"ratio": 0.8, "peak_rss_mb": 1536.0}  # 1.5 GiB, in MB of 2**20 bytes
@@ -88,30 +86,8 @@ What the runs showed (November 2026, this machine; A/B runs minutes apart):
 """
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0-100), linear between closest ranks; 0.0 when empty.
-
-    Same definition as ``statistics.quantiles(method="inclusive")`` (and numpy's
-    default), but also defined for a single value.
-    """
-    if not values:
-        return 0.0
-    if not 0 <= q <= 100:
-        raise ValueError(f"percentile {q} outside 0-100")
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * q / 100
-    low = math.floor(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
 def latency_summary(values_ms: Sequence[float]) -> dict[str, float]:
-    return {
-        "p50": percentile(values_ms, 50),
-        "p95": percentile(values_ms, 95),
-        "p99": percentile(values_ms, 99),
-        "max": max(values_ms, default=0.0),
-    }
+    return {**percentiles(values_ms), "max": max(values_ms, default=0.0)}
 
 
 @dataclass
@@ -412,24 +388,6 @@ def markdown(r: Mapping[str, Any]) -> str:
             FINDINGS,
         ]
     )
-
-
-def write_json(path: Path, data: Mapping[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2) + "\n")
-
-
-def replace_section(text: str, section: str, heading: str = SECTION) -> str:
-    """``text`` with the section under ``heading`` (to the next ``## `` or the end)
-    replaced by ``section``, or with ``section`` appended when there is none."""
-    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        return pattern.sub(lambda _: section.rstrip() + "\n\n", text, count=1).rstrip() + "\n"
-    return text.rstrip() + "\n\n" + section.rstrip() + "\n"
-
-
-def update_docs(path: Path, section: str) -> None:
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    path.write_text(replace_section(text, section))
 
 
 def env_pairs(items: Iterable[str]) -> dict[str, str]:

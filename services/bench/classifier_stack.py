@@ -21,7 +21,7 @@ import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from services.bench.classifier_report import Phase
-from services.bench.measure import MemoryMonitor
+from services.bench.measure import MemoryMonitor, proc_memory_mb
 from services.stack import procs
 from services.stack.tansu import TansuBroker
 from shared.events import EVENT_TYPE_HEADER, RECEIVED_V1
@@ -75,9 +75,7 @@ class ServiceStack:
         args = [sys.executable, "-m", "services.cli", "classifier"]
         self.proc = procs.spawn(args, logs / "classifier.log", self.env)
         # sampled from the spawn on, so the model load's peak counts too
-        pids = {"classifier": self.proc.pid}
-        if self.broker.proc is not None:
-            pids["tansu"] = self.broker.proc.pid
+        pids = {k: v for k, v in self.pids().items() if k != "bench"}
         self.monitor = MemoryMonitor(pids, interval_s=RSS_INTERVAL_S)
         self.monitor.start()
         procs.wait_http_ok(f"{self.url}/readyz", READY_TIMEOUT_S, self.proc)
@@ -252,23 +250,16 @@ class Feeder:
         rid, value = message
         return await self.producer.send(self.topic, value, key=rid.encode(), headers=HEADERS)
 
-    async def burst(self, messages: Sequence[Message]) -> dict[str, float]:
-        """All at once; returns each id's produce time once the broker acked them all."""
-        sent_at: dict[str, float] = {}
-        acks = []
-        for message in messages:
-            sent_at[message[0]] = time.perf_counter()
-            acks.append(await self._send(message))
-        await asyncio.gather(*acks)
-        return sent_at
-
-    async def paced(self, messages: Sequence[Message], rate_per_s: float) -> dict[str, float]:
-        """Message ``i`` at ``start + i / rate``, without waiting for earlier acks."""
+    async def send(
+        self, messages: Sequence[Message], rate_per_s: float | None = None
+    ) -> dict[str, float]:
+        """All at once, or message ``i`` at ``start + i / rate`` without waiting for
+        earlier acks; returns each id's produce time once the broker acked them all."""
         sent_at: dict[str, float] = {}
         acks = []
         start = time.perf_counter()
         for i, message in enumerate(messages):
-            delay = start + i / rate_per_s - time.perf_counter()
+            delay = start + i / rate_per_s - time.perf_counter() if rate_per_s else 0.0
             if delay > 0:
                 await asyncio.sleep(delay)
             sent_at[message[0]] = time.perf_counter()
@@ -314,19 +305,6 @@ class CpuMeter:
         cores = {k: v / wall for k, v in cpu.items()}
         cores["other"] = max(busy - sum(cores.values()), 0.0)
         return {"seconds": wall, "cpu_s": cpu, "cores": cores}
-
-
-def proc_memory_mb(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM of ``pid`` from /proc (MB of 2**20 bytes); empty if unreadable."""
-    out = {}
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                out["rss" if key == "VmRSS" else "hwm"] = int(value.split()[0]) / 1024
-    except (OSError, ValueError, IndexError):
-        return {}
-    return out
 
 
 def _children(proc: psutil.Process) -> list[psutil.Process]:

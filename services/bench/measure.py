@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import statistics
+import math
 import threading
 import time
 import urllib.request
@@ -209,11 +209,25 @@ class Database:
         return int(rows[0][0])
 
 
-def percentiles(values: Sequence[float]) -> dict[str, float]:
+def percentile(values: Sequence[float], q: float) -> float:
+    """The ``q``-th percentile (0-100), linear between closest ranks; 0.0 when empty.
+
+    Same definition as ``statistics.quantiles(method="inclusive")`` (and numpy's
+    default), but also defined for a single value.
+    """
     if not values:
-        return {"p50": 0.0, "p95": 0.0, "p99": 0.0}
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return {"p50": cuts[49], "p95": cuts[94], "p99": cuts[98]}
+        return 0.0
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} outside 0-100")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = math.floor(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float]:
+    return {f"p{q}": percentile(values, q) for q in (50, 95, 99)}
 
 
 @dataclass
@@ -252,20 +266,24 @@ class MemoryMonitor:
                 proc = psutil.Process(pid)
                 tree = [proc, *proc.children(recursive=True)]
                 rss = sum(p.memory_info().rss for p in tree) / 2**20
-                rss = max(rss, _hwm_mb(pid) if name != "postgres" else 0.0)
+                if name != "postgres":
+                    rss = max(rss, proc_memory_mb(pid).get("hwm", 0.0))
             except psutil.Error:
                 continue
             self.peak_mb[name] = max(self.peak_mb.get(name, 0.0), rss)
 
 
-def _hwm_mb(pid: int) -> float:
+def proc_memory_mb(pid: int) -> dict[str, float]:
+    """VmRSS and VmHWM of ``pid`` from /proc (MB of 2**20 bytes); empty if unreadable."""
+    out = {}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out["rss" if key == "VmRSS" else "hwm"] = int(value.split()[0]) / 1024
+    except (OSError, ValueError, IndexError):
+        return {}
+    return out
 
 
 def postmaster_pid(data_dir: Path) -> int | None:

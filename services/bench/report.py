@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,7 @@ def _rounded(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
+def write_json(path: Path, data: Mapping[str, Any]) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
@@ -257,12 +258,16 @@ def _settings_line(env: dict[str, str]) -> str:
     )
 
 
-def update_docs(path: Path, section: str) -> None:
-    """Replace the section (heading to the next ``## `` or the end), or append it."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+def replace_section(text: str, section: str, heading: str = SECTION) -> str:
+    """``text`` with the section under ``heading`` (to the next ``## `` or the end)
+    replaced by ``section``, or with ``section`` appended when there is none."""
+    pattern = re.compile(rf"^{re.escape(heading)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
-        text = pattern.sub(lambda _: section.rstrip() + "\n\n", text, count=1).rstrip() + "\n"
-    else:
-        text = text.rstrip() + "\n\n" + section.rstrip() + "\n"
-    path.write_text(text)
+        return pattern.sub(lambda _: section.rstrip() + "\n\n", text, count=1).rstrip() + "\n"
+    return text.rstrip() + "\n\n" + section.rstrip() + "\n"
+
+
+def update_docs(path: Path, section: str, heading: str = SECTION) -> None:
+    """Replace the section under ``heading`` in ``path``, or append it."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    path.write_text(replace_section(text, section, heading))

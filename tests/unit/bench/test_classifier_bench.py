@@ -17,12 +17,11 @@ from services.bench.classifier_report import (
     env_pairs,
     latency_summary,
     markdown,
-    percentile,
-    replace_section,
     results,
     service_stats,
-    write_json,
 )
+from services.bench.measure import percentile
+from services.bench.report import replace_section, write_json
 
 ISSUE_KEYS = [
     "encode_texts_per_s",
@@ -202,13 +201,13 @@ def test_markdown_names_the_numbers_and_the_machine() -> None:
 
 def test_replace_section_keeps_the_other_sections() -> None:
     doc = "# Benchmarks\n\n## A\n\na text\n\n" + SECTION + "\n\nold\n\n## B\n\nb text\n"
-    out = replace_section(doc, SECTION + "\n\nnew\n")
+    out = replace_section(doc, SECTION + "\n\nnew\n", SECTION)
     assert "old" not in out and "new" in out
     assert out.index("## A") < out.index(SECTION) < out.index("## B")
     assert "a text" in out and "b text" in out
-    appended = replace_section("# Benchmarks\n\n## A\n\na\n", SECTION + "\n\nnew\n")
+    appended = replace_section("# Benchmarks\n\n## A\n\na\n", SECTION + "\n\nnew\n", SECTION)
     assert appended.endswith(SECTION + "\n\nnew\n")
-    assert replace_section(appended, SECTION + "\n\nnew\n") == appended  # idempotent
+    assert replace_section(appended, SECTION + "\n\nnew\n", SECTION) == appended  # idempotent
 
 
 def test_env_pairs() -> None:
