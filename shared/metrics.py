@@ -68,7 +68,7 @@ class HttpMetrics:
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        method = bounded_method(method)
+        """One request; ``method`` already a ``bounded_method`` (the middleware's job)."""
         key = (method, route, status)
         children = self._children.get(key)
         if children is None:

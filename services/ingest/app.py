@@ -155,25 +155,18 @@ def _routes(
     async def submit(request: Request) -> Response:
         # Served by SubmitFastPath in the service; the same steps, for the OpenAPI
         # document and for the app mounted without that middleware.
-        source = ingest.authenticate(request.headers.get("authorization"))
-        ingest.check_declared_length(request.headers.get("content-length"))
-        raw = await request.body()
-        ingest.check_size(raw)
+        source, raw = await _caller_and_body(ingest, request)
         request_id = await ingest.accept(ingest.parse_one(raw, source))
         return Response(accepted_body(request_id), 202, media_type="application/json")
 
     async def submit_batch(request: Request) -> JSONResponse:
-        source = ingest.authenticate(request.headers.get("authorization"))
-        ingest.check_declared_length(request.headers.get("content-length"))
-        raw = await request.body()
-        ingest.check_size(raw)
+        source, raw = await _caller_and_body(ingest, request)
         items = _batch_items(ingest.parse_json(raw), ingest.settings.ingest_max_batch)
         results = await _accept_batch(ingest, items, source)
         accepted = sum(1 for r in results if r.status == 202)
         out = BatchOut(accepted=accepted, rejected=len(results) - accepted, results=results)
         if accepted == 0 and any(r.status == 503 for r in results):
-            retry = {"Retry-After": str(ingest.settings.ingest_retry_after_s)}
-            return JSONResponse(out.model_dump(), 503, headers=retry)
+            return JSONResponse(out.model_dump(), 503, headers=ingest.retry_after)
         return JSONResponse(out.model_dump(exclude_none=True), 200)
 
     batch_doc = {
@@ -204,6 +197,15 @@ def _routes(
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:
         return metrics_response(registry)
+
+
+async def _caller_and_body(ingest: Ingest, request: Request) -> tuple[str, bytes]:
+    """The calling source, then its body within the size limit."""
+    source = ingest.authenticate(request.headers.get("authorization"))
+    ingest.check_declared_length(request.headers.get("content-length"))
+    raw = await request.body()
+    ingest.check_size(raw)
+    return source, raw
 
 
 def _batch_items(data: object, max_batch: int) -> list[object]:

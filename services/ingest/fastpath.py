@@ -12,9 +12,6 @@ both give the same answers (tested).
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.ingest.intake import Ingest, accepted_body
@@ -39,12 +36,12 @@ class SubmitFastPath:
             return
         try:
             request_id = await self._submit(scope, receive)
-        except ApiError as exc:
-            await _respond(send, exc.status, _error_bytes(exc.body()), exc.headers)
+        except ApiError as exc:  # rare: the same JSONResponse the app's error handler sends
+            await exc.response()(scope, receive, send)
         except ClientGone:
             return
         else:
-            await _respond(send, 202, accepted_body(request_id))
+            await _accepted(send, request_id)
 
     async def _submit(self, scope: Scope, receive: Receive) -> str:
         authorization, length = _headers(scope)
@@ -83,15 +80,9 @@ def _headers(scope: Scope) -> tuple[str | None, str | None]:
     return authorization, length
 
 
-def _error_bytes(body: dict[str, Any]) -> bytes:
-    # the bytes FastAPI's JSONResponse would send for the same body
-    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
-
-
-async def _respond(
-    send: Send, status: int, body: bytes, headers: dict[str, str] | None = None
-) -> None:
-    raw = [(b"content-length", str(len(body)).encode()), _JSON]
-    raw += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": raw})
+async def _accepted(send: Send, request_id: str) -> None:
+    """The 202, straight as ASGI messages (the hot path: no Response object)."""
+    body = accepted_body(request_id)
+    headers = [(b"content-length", str(len(body)).encode()), _JSON]
+    await send({"type": "http.response.start", "status": 202, "headers": headers})
     await send({"type": "http.response.body", "body": body})

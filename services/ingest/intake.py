@@ -34,6 +34,7 @@ class Ingest:
         self.publisher = publisher
         self.outcomes = outcomes
         self._accepted = outcomes.labels("accepted")  # bound once: the hot path's outcome
+        self.retry_after = {"Retry-After": str(settings.ingest_retry_after_s)}
 
     def refuse(
         self, status: int, code: str, message: str, details: list[dict[str, str]] | None = None
@@ -44,7 +45,7 @@ class Ingest:
         if status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
         elif status == 503:
-            headers = {"Retry-After": str(self.settings.ingest_retry_after_s)}
+            headers = self.retry_after
         return ApiError(status, code, message, details, headers)
 
     def authenticate(self, authorization: str | None) -> str:
