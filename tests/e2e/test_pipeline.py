@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from services.stack.up import LocalStack
+from stack.up import LocalStack
 from tests.fixtures.services import corpus_rows
 
 

@@ -30,8 +30,8 @@ from typing import Any
 import pytest
 import requests
 
-from services.stack.up import LocalStack
 from shared import topics
+from stack.up import LocalStack
 from tests.fixtures.services import produce, read_topic
 from tests.unit.router.factories import classified
 

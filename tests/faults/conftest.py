@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from services.stack.up import LocalStack
+from stack.up import LocalStack
 from tests.fixtures.services import corpus_rows
 
 
@@ -36,7 +36,7 @@ def fault_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
         writer.writerows(rows)
     out = folder / "model"
     args = [
-        sys.executable, "-m", "services.cli", "train", "--data", str(data), "--out", str(out),
+        sys.executable, "-m", "triage.cli", "train", "--data", str(data), "--out", str(out),
         "--embedder", "hashing", "--embedder-path", "64", "--features", "embedding",
         "--no-refit", "--no-progress", "--log-level", "WARNING",
     ]  # fmt: skip

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from services.stack.up import LocalStack
 from shared import topics
 from shared.events import DeadLetter
+from stack.up import LocalStack
 from tests.faults.support import (
     bodies,
     id_of,

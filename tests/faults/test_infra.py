@@ -35,10 +35,10 @@ from typing import Any
 import httpx
 import pytest
 
-from services.stack.up import LocalStack
 from shared import topics
 from shared.kafka import ensure_topics
 from shared.settings import KafkaSettings
+from stack.up import LocalStack
 from tests.faults.support import (
     Tally,
     bodies,

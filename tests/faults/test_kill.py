@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from services.stack.up import LocalStack
+from stack.up import LocalStack
 from tests.faults.support import (
     Tally,
     bodies,

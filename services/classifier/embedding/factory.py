@@ -26,13 +26,13 @@ def _require_built(folder: Path, what: str) -> Path:
 
 
 def _default_folder() -> Path:
-    from services.classifier.embedding.build import default_e5_dir
+    from services.classifier.embedding.build.cli import default_e5_dir
 
     return _require_built(default_e5_dir(), "multilingual-e5-small")
 
 
 def _default_onnx_folder() -> Path:
-    from services.classifier.embedding.build import default_onnx_dir
+    from services.classifier.embedding.build.cli import default_onnx_dir
 
     return _require_built(default_onnx_dir(), "int8 ONNX multilingual-e5-small")
 

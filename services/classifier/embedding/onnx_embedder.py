@@ -18,7 +18,7 @@ import numpy as np
 
 from services.classifier.embedding import checksums
 from services.classifier.embedding.base import EmbedderSpec, Vectors
-from services.classifier.embedding.onnx_build import ONNX_BUILD_FORMAT
+from services.classifier.embedding.build.onnx_build import ONNX_BUILD_FORMAT
 from services.classifier.embedding.sentence_transformer import (
     force_offline,
     resolve_folder,

@@ -11,8 +11,8 @@ import numpy as np
 
 from services.classifier.embedding import checksums
 from services.classifier.embedding.base import EmbedderSpec, Vectors
-from services.classifier.embedding.e5_convert import BUILD_FORMAT
-from services.classifier.embedding.onnx_build import ONNX_BUILD_FORMAT
+from services.classifier.embedding.build.e5_convert import BUILD_FORMAT
+from services.classifier.embedding.build.onnx_build import ONNX_BUILD_FORMAT
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from services.classifier.embedding import folders
 from services.classifier.embedding.base import Embedder
-from services.classifier.training.artifact import MANIFEST, ArtifactError
+from services.classifier.embedding.build import folders
+from services.classifier.model.artifact import MANIFEST, ArtifactError
 from services.classifier.training.data import CaseSet, DataError
 from services.classifier.training.trainer import TrainOptions, train_model
 

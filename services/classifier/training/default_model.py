@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from services.classifier.embedding.base import EmbedderSpec
-from services.classifier.training.artifact import ArtifactError, read_manifest, verify
+from services.classifier.model.artifact import ArtifactError, read_manifest, verify
+from services.classifier.model.features import ModelConfig
 from services.classifier.training.cli_support import run_reporting, setup_cli_logging, train_into
 from services.classifier.training.data import DataError, concat_cases, load_cases
 from services.classifier.training.embedders import add_embedder_arguments, load_embedder
-from services.classifier.training.features import ModelConfig
 from services.classifier.training.train_cli import print_summary
 from services.classifier.training.trainer import TrainOptions
 
@@ -41,7 +41,7 @@ LINK = "default"
 
 
 def models_dir() -> Path:
-    from services.classifier.embedding.build import cache_dir
+    from services.classifier.embedding.build.cli import cache_dir
 
     return cache_dir() / "models"
 

@@ -22,7 +22,7 @@ FALLBACK_BACKEND = "sentence-transformers"
 
 
 def default_backend() -> str:
-    from services.classifier.embedding.build import default_onnx_dir
+    from services.classifier.embedding.build.cli import default_onnx_dir
 
     try:
         built = (default_onnx_dir() / "modules.json").is_file()
@@ -38,7 +38,7 @@ def load_embedder(
     (or, for hashing, a dimension); ``threads`` caps inference threads (None: cores)."""
     backend = backend or default_backend()
     if backend == "hashing":
-        from services.classifier.embedding.hashing import HashingEmbedder
+        from testing.hashing import HashingEmbedder
 
         return HashingEmbedder(int(location) if location else 256)
     # Local folders only: a hub download must fail fast instead of hanging offline.

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from services.classifier.model import thresholds as thr
+from services.classifier.model.artifact import read_manifest
 from services.classifier.training import metrics as met
-from services.classifier.training import thresholds as thr
-from services.classifier.training.artifact import read_manifest
 from services.classifier.training.cli_support import run_reporting, setup_cli_logging
 from services.classifier.training.data import CaseSet, load_cases
 from services.classifier.training.embedders import BACKENDS, load_embedder
@@ -152,7 +152,7 @@ def print_summary(result: dict[str, Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from services.classifier.model import TriageModel
+    from services.classifier.model.predictor import TriageModel
 
     manifest = read_manifest(args.model)
     backend = args.embedder or manifest["embedder"]["backend"]

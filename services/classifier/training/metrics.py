@@ -9,7 +9,7 @@ import numpy.typing as npt
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.metrics import precision_recall_fscore_support as prfs
 
-from services.classifier.training.thresholds import coverage_curve, top_two
+from services.classifier.model.thresholds import coverage_curve, top_two
 
 RELIABILITY_BINS = 10
 

@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from services.classifier.training.cli_support import run_reporting, setup_cli_logging, train_into
-from services.classifier.training.data import DEFAULT_MIN_EXAMPLES, load_cases
-from services.classifier.training.embedders import add_embedder_arguments, load_embedder
-from services.classifier.training.features import (
+from services.classifier.model.features import (
     FEATURE_MODES,
     FeatureConfig,
     HeadConfig,
     ModelConfig,
 )
+from services.classifier.training.cli_support import run_reporting, setup_cli_logging, train_into
+from services.classifier.training.data import DEFAULT_MIN_EXAMPLES, load_cases
+from services.classifier.training.embedders import add_embedder_arguments, load_embedder
 from services.classifier.training.trainer import TrainOptions
 
 log = logging.getLogger(__name__)

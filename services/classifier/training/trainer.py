@@ -20,11 +20,11 @@ import numpy.typing as npt
 from sklearn.model_selection import train_test_split
 
 from services.classifier.embedding.base import Embedder, EmbedderSpec
-from services.classifier.training import artifact as art
+from services.classifier.model import artifact as art
+from services.classifier.model import thresholds as thr
+from services.classifier.model.features import FeatureSpace, ModelConfig, fit_head
 from services.classifier.training import metrics as met
-from services.classifier.training import thresholds as thr
 from services.classifier.training.data import CaseSet, DataError
-from services.classifier.training.features import FeatureSpace, ModelConfig, fit_head
 
 log = logging.getLogger(__name__)
 Floats = npt.NDArray[np.float32]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from services.classifier.loading import default_model_dir
+from services.classifier.model.loading import default_model_dir
 from shared.events import DeadLetter, RequestClassified, RequestReceived, encode, request_id_for
 from shared.pii import find
 from tests.fixtures.services import ServiceProc, corpus_rows, produce, read_topic

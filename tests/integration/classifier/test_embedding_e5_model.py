@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.classifier.embedding import checksums, e5_convert
-from services.classifier.embedding.build import build, main
-from services.classifier.embedding.e5_format import packaged_e5_bin
+from services.classifier.embedding import checksums
+from services.classifier.embedding.build import e5_convert
+from services.classifier.embedding.build.cli import build, main
+from services.classifier.embedding.build.e5_format import packaged_e5_bin
 from services.classifier.embedding.sentence_transformer import SentenceTransformerEmbedder
 from tests.fixtures.translations import TRANSLATIONS
 

@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.classifier.embedding import checksums, e5_convert, load_embedder
-from services.classifier.embedding.bench_variants import TRANSLATIONS
-from services.classifier.embedding.build import build, build_onnx, default_e5_dir, main
-from services.classifier.embedding.onnx_build import model_name
+from benchmarks.models.variants import TRANSLATIONS
+from services.classifier.embedding import checksums, load_embedder
+from services.classifier.embedding.build import e5_convert
+from services.classifier.embedding.build.cli import build, build_onnx, default_e5_dir, main
+from services.classifier.embedding.build.onnx_build import model_name
+from services.classifier.embedding.build.onnx_export import PRESETS
 from services.classifier.embedding.onnx_embedder import OnnxEmbedder
-from services.classifier.embedding.onnx_export import PRESETS
 from services.classifier.embedding.sentence_transformer import SentenceTransformerEmbedder
 
 OTHER_TEXTS = [

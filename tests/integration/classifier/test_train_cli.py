@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from services.classifier.training import benchmarks, default_model, evaluate_cli, train_cli
-from services.classifier.training.synthetic import write_csv
+from benchmarks.models import run as benchmarks
+from services.classifier.training import default_model, evaluate_cli, train_cli
+from testing.synthetic import write_csv
 
 HASHING = ["--embedder", "hashing", "--embedder-path", "64"]
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.stack import procs
-from services.stack.tansu import TansuBroker
 from shared.auth import hash_secret
 from shared.events import RECEIVED_V1, RequestReceived, request_id_for
+from stack import procs
+from stack.tansu import TansuBroker
 from tests.fixtures.services import read_topic, service_process
 from tests.fixtures.stack import Topics
 
@@ -184,7 +184,7 @@ async def test_not_ready_without_broker(topics: Topics, tmp_path: Path) -> None:
     import os
     import sys
 
-    proc = procs.spawn([sys.executable, "-m", "services.cli", "ingest"], tmp_path / "ingest.log",
+    proc = procs.spawn([sys.executable, "-m", "triage.cli", "ingest"], tmp_path / "ingest.log",
                        {**os.environ, **env, "TRIAGE_PORT": str(port)})  # fmt: skip
     try:
         procs.wait_http_ok(f"http://127.0.0.1:{port}/healthz", 30, proc)

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import yaml
 
-from services.stack import procs
+from stack import procs
 
 
 @dataclass

@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from services.stack.postgres import PostgresServer
 from shared.auth import hash_secret
+from stack.postgres import PostgresServer
 from tests.fixtures.services import service_process
 from tests.integration.ops.prometheus import Prometheus, prometheus, scrape_config
 from tests.unit.ops import tools
@@ -130,7 +130,7 @@ def pipeline(
     admin, dsn = _database(pg_server)
     env = _env(kafka_bootstrap, dsn, suffix)
     try:
-        subprocess.run([sys.executable, "-m", "services.cli", "migrate"],
+        subprocess.run([sys.executable, "-m", "triage.cli", "migrate"],
                        env={**os.environ, **env}, check=True, capture_output=True)  # fmt: skip
         with ExitStack() as stack:
             urls = {

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.stack import procs
 from shared.auth import hash_secret
+from stack import procs
 from tests.fixtures.stack import Topics
 
 pytestmark = pytest.mark.timeout(180)
@@ -42,7 +42,7 @@ def test_migrate_run_and_stop(
 ) -> None:
     port = procs.free_port()
     env = _env(database_url, kafka_bootstrap, topics, unique_group, port)
-    cli = [sys.executable, "-m", "services.cli"]
+    cli = [sys.executable, "-m", "triage.cli"]
     migrated = subprocess.run([*cli, "migrate"], env=env, capture_output=True, text=True)
     assert migrated.returncode == 0, migrated.stderr
     assert "applied: 0001_init" in migrated.stdout
@@ -71,7 +71,7 @@ def test_unmigrated_database_stops_the_router(
     env = _env(database_url, "127.0.0.1:1", topics, "g", procs.free_port())
     env["TRIAGE_ROUTER_CONSUMER_ENABLED"] = "false"
     done = subprocess.run(
-        [sys.executable, "-m", "services.cli", "router"],
+        [sys.executable, "-m", "triage.cli", "router"],
         env=env,
         capture_output=True,
         text=True,
@@ -96,7 +96,7 @@ def test_invalid_configuration_exits_2(
     env = _env("postgresql://x@127.0.0.1:1/x", "127.0.0.1:1", topics, "g", procs.free_port())
     env[variable] = value
     done = subprocess.run(
-        [sys.executable, "-m", "services.cli", "router"],
+        [sys.executable, "-m", "triage.cli", "router"],
         env=env,
         capture_output=True,
         text=True,

@@ -17,7 +17,7 @@ from fastapi import FastAPI
 from services.router.app import build_state, create_app
 from services.router.web.routes import build_web
 from services.router.web.settings import WebSettings
-from services.stack.procs import free_port
+from stack.procs import free_port
 
 # The router tests' fixtures: a migrated database, a pool, the routing rules, `store`.
 from tests.integration.router.conftest import (  # noqa: F401

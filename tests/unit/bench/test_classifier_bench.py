@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.bench.classifier_report import (
+from benchmarks.classifier.report import (
     SECTION,
     Phase,
     Round,
@@ -20,8 +20,8 @@ from services.bench.classifier_report import (
     results,
     service_stats,
 )
-from services.bench.measure import percentile
-from services.bench.report import replace_section, write_json
+from benchmarks.e2e.measure import percentile
+from benchmarks.e2e.report import replace_section, write_json
 
 ISSUE_KEYS = [
     "encode_texts_per_s",
@@ -217,7 +217,7 @@ def test_env_pairs() -> None:
 
 
 def test_freezer_without_a_process_runs_every_step_once() -> None:
-    from services.bench.classifier_stack import Freezer
+    from benchmarks.classifier.stack import Freezer
 
     done: list[int] = []
     steps = [lambda i=i: done.append(i) for i in range(5)]

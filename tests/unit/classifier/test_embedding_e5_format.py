@@ -7,8 +7,8 @@ import struct
 import numpy as np
 import pytest
 
-from services.classifier.embedding.e5_convert import bert_config, bert_state_dict
-from services.classifier.embedding.e5_format import (
+from services.classifier.embedding.build.e5_convert import bert_config, bert_state_dict
+from services.classifier.embedding.build.e5_format import (
     DTYPE_F32,
     DTYPE_Q4_0,
     E5FormatError,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.classifier.embedding import EmbedderNotBuiltError, EmbedderSpec, load_embedder
-from services.classifier.embedding.build import cache_dir, default_e5_dir, repo_root
+from services.classifier.embedding.build.cli import cache_dir, default_e5_dir, repo_root
 from services.classifier.embedding.checksums import digest_of
 
 

@@ -9,18 +9,18 @@ import numpy as np
 import pytest
 
 from services.classifier.embedding import BACKENDS, EmbedderNotBuiltError, load_embedder
-from services.classifier.embedding.build import _parser, default_e5_dir, default_onnx_dir
-from services.classifier.embedding.checksums import BUILD_MANIFEST
-from services.classifier.embedding.e5_convert import MODEL_NAME
-from services.classifier.embedding.onnx_build import (
+from services.classifier.embedding.build.cli import _parser, default_e5_dir, default_onnx_dir
+from services.classifier.embedding.build.e5_convert import MODEL_NAME
+from services.classifier.embedding.build.onnx_build import (
     ONNX_BUILD_FORMAT,
     get_preset,
     is_onnx_build,
     model_name,
     validate_onnx,
 )
+from services.classifier.embedding.build.onnx_export import DEFAULT_PRESET, PRESETS
+from services.classifier.embedding.checksums import BUILD_MANIFEST
 from services.classifier.embedding.onnx_embedder import OnnxEmbedder, length_batches
-from services.classifier.embedding.onnx_export import DEFAULT_PRESET, PRESETS
 from services.classifier.embedding.sentence_transformer import (
     SentenceTransformerEmbedder,
     stored_dtype,
@@ -166,7 +166,7 @@ def test_missing_onnx_tools_skip_the_copy_unless_asked_for(
 ) -> None:
     import importlib.util
 
-    from services.classifier.embedding import build
+    from services.classifier.embedding.build import cli as build
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     assert build._onnx_tools_missing(explicit=False)

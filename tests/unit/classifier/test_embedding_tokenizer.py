@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from services.classifier.embedding.charsmap import build_precompiled_charsmap, lookup
-from services.classifier.embedding.e5_format import E5Vocab
-from services.classifier.embedding.e5_tokenizer import build_tokenizer, tokenizer_config
+from services.classifier.embedding.build.charsmap import build_precompiled_charsmap, lookup
+from services.classifier.embedding.build.e5_format import E5Vocab
+from services.classifier.embedding.build.e5_tokenizer import build_tokenizer, tokenizer_config
 
 NORM = {
     0x01: "",  # control character: dropped

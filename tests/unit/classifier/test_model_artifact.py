@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.classifier.embedding.hashing import HashingEmbedder
-from services.classifier.model import (
+from services.classifier.model import artifact as art
+from services.classifier.model.predictor import (
     REASON_CLOSE_CALL,
     REASON_LOW_CONFIDENCE,
     TriageModel,
 )
-from services.classifier.training import artifact as art
 from services.classifier.training.data import load_cases
-from services.classifier.training.synthetic import write_csv
 from services.classifier.training.trainer import TrainOptions, mask_texts, train_model
+from testing.hashing import HashingEmbedder
+from testing.synthetic import write_csv
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.classifier.cues import CueLexicon
-from services.classifier.model import Neighbour, Prediction, Scored
+from services.classifier.model.predictor import Neighbour, Prediction, Scored
 from services.classifier.pipeline import Classifier, UnclassifiableRequest
 from shared.events import RequestReceived, request_id_for
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.classifier.embedding.hashing import HashingEmbedder
-from services.classifier.training.features import (
+from services.classifier.model.features import (
     FeatureConfig,
     FeatureSpace,
     HeadConfig,
@@ -14,6 +13,7 @@ from services.classifier.training.features import (
     center,
     make_head,
 )
+from testing.hashing import HashingEmbedder
 
 TEXTS = [f"rent landlord lease {i}" for i in range(12)] + [
     f"food parcel meal {i}" for i in range(12)

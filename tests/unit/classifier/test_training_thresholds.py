@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.classifier.training import thresholds as thr
+from services.classifier.model import thresholds as thr
 
 
 def test_lowest_threshold_reaches_target_precision() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from services.router.bench_queue import SECTION, update_docs
+from benchmarks.queue.run import SECTION, update_docs
 from services.router.consumer import batch_columns
 from services.router.errors import Invalid
 from services.router.export import case_row, case_text

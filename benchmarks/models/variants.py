@@ -1,6 +1,6 @@
 """Compare the e5 embedder variants on this machine: speed, memory, agreement.
 
-    python -m services.classifier.embedding.bench_variants [--repeats 2] [--json out.json]
+    python -m benchmarks.models.variants [--repeats 2] [--json out.json]
 
 Variants: ``fp32`` (sentence-transformers, every weight float32), ``fp16-lookup``
 (the default sentence-transformers path: word-embedding table kept float16) and
@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-MODULE = "services.classifier.embedding.bench_variants"
+MODULE = "benchmarks.models.variants"
 VARIANTS = ("fp32", "fp16-lookup", "onnx-int8")
 SETS = ("corpus", "short", "long")
 LATENCY_TEXTS = 40
@@ -108,7 +108,7 @@ def text_set(name: str) -> list[str]:
 
 
 def load_variant(variant: str, threads: int) -> Any:
-    from services.classifier.embedding.build import default_e5_dir
+    from services.classifier.embedding.build.cli import default_e5_dir
     from services.classifier.embedding.factory import load_embedder
     from services.classifier.embedding.sentence_transformer import SentenceTransformerEmbedder
 

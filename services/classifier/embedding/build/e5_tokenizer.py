@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.classifier.embedding.charsmap import build_precompiled_charsmap
-from services.classifier.embedding.e5_format import E5Vocab
+from services.classifier.embedding.build.charsmap import build_precompiled_charsmap
+from services.classifier.embedding.build.e5_format import E5Vocab
 
 METASPACE = "\u2581"
 MASK_TOKEN = "<mask>"

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from services.stack import procs
+from stack import procs
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from services.classifier.model import TriageModel
+from services.classifier.model.predictor import TriageModel
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def load_model(
     The embedder is chosen by the artifact's manifest, so a model never runs with
     another embedder than the one it was trained with (TriageModel.load refuses).
     """
-    from services.classifier.training.artifact import read_manifest
+    from services.classifier.model.artifact import read_manifest
     from services.classifier.training.embedders import load_embedder
 
     folder = (model_dir or default_model_dir()).resolve()

@@ -15,9 +15,10 @@ import logging
 import shutil
 from pathlib import Path
 
-from services.classifier.embedding import checksums, folders
-from services.classifier.embedding.e5_convert import BUILD_FORMAT as E5_BUILD_FORMAT
-from services.classifier.embedding.onnx_export import (
+from services.classifier.embedding import checksums
+from services.classifier.embedding.build import folders
+from services.classifier.embedding.build.e5_convert import BUILD_FORMAT as E5_BUILD_FORMAT
+from services.classifier.embedding.build.onnx_export import (
     DEFAULT_PRESET,
     PRESETS,
     QuantPreset,

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.bench import loadgen
-from services.bench.corpus import requests_for
-from services.bench.measure import (
+from benchmarks.e2e import loadgen
+from benchmarks.e2e.corpus import requests_for
+from benchmarks.e2e.measure import (
     Database,
     MemoryMonitor,
     measure_ceiling,
@@ -26,7 +26,7 @@ from services.bench.measure import (
     raw_producer_rate,
     scrape,
 )
-from services.stack.up import LocalStack
+from stack.up import LocalStack
 
 log = logging.getLogger(__name__)
 

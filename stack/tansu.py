@@ -6,7 +6,7 @@ import logging
 import subprocess
 from pathlib import Path
 
-from services.stack import procs
+from stack import procs
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""``python -m services.bench``: start the local stack, load it, report, stop it.
+"""``python -m benchmarks.e2e``: start the local stack, load it, report, stop it.
 
 Writes ``bench-results.json`` and the "End-to-end benchmark" section of
 ``docs/benchmarks.md`` (the other sections are left as they are).
@@ -13,14 +13,14 @@ import shutil
 import sys
 from pathlib import Path
 
-from services.bench.report import machine, markdown, results, update_docs, write_json
-from services.bench.run import Options, run_all, start_stack
+from benchmarks.e2e.report import machine, markdown, results, update_docs, write_json
+from benchmarks.e2e.run import Options, run_all, start_stack
 
-log = logging.getLogger("services.bench")
+log = logging.getLogger("benchmarks.e2e")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m services.bench", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m benchmarks.e2e", description=__doc__)
     p.add_argument("--requests", type=int, default=5000, help="requests per phase (5000)")
     p.add_argument("--concurrency", type=int, default=32, help="requests in flight (32)")
     p.add_argument("--latency-seconds", type=float, default=60.0, help="latency phase (60 s)")

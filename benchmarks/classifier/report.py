@@ -1,6 +1,6 @@
 """bench-classifier.json and the "Classifier service benchmark" section of docs/benchmarks.md.
 
-Pure functions only, so they are unit-tested; the writers are ``services.bench.report``'s.
+Pure functions only, so they are unit-tested; the writers are ``benchmarks.e2e.report``'s.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from services.bench.measure import percentiles
+from benchmarks.e2e.measure import percentiles
 
 SECTION = "## Classifier service benchmark"
 GOALS = {"ratio": 0.8, "peak_rss_mb": 1536.0}  # 1.5 GiB, in MB of 2**20 bytes
@@ -361,7 +361,7 @@ def markdown(r: Mapping[str, Any]) -> str:
         [
             SECTION,
             "",
-            "`make bench-classifier` (`python -m services.bench.classifier`, not a timed test): "
+            "`make bench-classifier` (`python -m benchmarks.classifier.run`, not a timed test): "
             "a private tansu broker and one classifier process with the default model. "
             f"The same {r['requests']} requests (varied demo-corpus texts, masked as the "
             "service masks them) go through (a) the embedder's bare `encode` in the bench "

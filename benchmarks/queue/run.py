@@ -362,7 +362,7 @@ def markdown(r: dict[str, Any], server: str) -> str:
     table = "\n".join(f"| {a} | {b:,.0f} | {c} | {d} | {e} |" for a, b, c, d, e in rows)
     return f"""{SECTION}
 
-`make bench-queue` (`python -m services.router.bench_queue`, not a timed test):
+`make bench-queue` (`python -m benchmarks.queue.run`, not a timed test):
 {r["items"]:,} waiting items (jobs) per workload, {r["agents"]} concurrent agents taking the next
 item and completing it, {r["claims"]:,} claims per workload in {r["slices"]} interleaved slices,
 all workloads in one process on the same PostgreSQL server ({server}).
@@ -401,7 +401,7 @@ def _server(args: argparse.Namespace) -> tuple[str, Any]:
     dsn = os.environ.get("TRIAGE_DATABASE_URL")
     if dsn:
         return dsn, None
-    from services.stack.postgres import PostgresServer
+    from stack.postgres import PostgresServer
 
     server = PostgresServer(Path(tempfile.mkdtemp(prefix="triage-bench-")), fast=args.fast)
     server.start()

@@ -17,9 +17,9 @@ import numpy as np
 import numpy.typing as npt
 
 from services.classifier.embedding.base import Embedder, EmbedderSpec
-from services.classifier.training.artifact import ArtifactError, load_artifact, read_manifest
-from services.classifier.training.features import FeatureSpace, ModelConfig
-from services.classifier.training.thresholds import top_two
+from services.classifier.model.artifact import ArtifactError, load_artifact, read_manifest
+from services.classifier.model.features import FeatureSpace, ModelConfig
+from services.classifier.model.thresholds import top_two
 
 log = logging.getLogger(__name__)
 

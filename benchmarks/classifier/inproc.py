@@ -14,7 +14,7 @@ from shared.events import RequestReceived
 from shared.pii import mask
 
 if TYPE_CHECKING:
-    from services.classifier.model import TriageModel
+    from services.classifier.model.predictor import TriageModel
     from services.classifier.settings import ClassifierSettings
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""``python -m services.bench.classifier``: the classifier service against its own embedder.
+"""``python -m benchmarks.classifier.run``: the classifier service against its own embedder.
 
 Starts a private tansu broker and one classifier process (default model and
 settings), then feeds the same N requests through (a) the embedder's bare
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.bench.classifier_inproc import InProcess, service_settings
-from services.bench.classifier_report import (
+from benchmarks.classifier.inproc import InProcess, service_settings
+from benchmarks.classifier.report import (
     SECTION,
     Phase,
     Round,
@@ -32,7 +32,7 @@ from services.bench.classifier_report import (
     metric_delta,
     results,
 )
-from services.bench.classifier_stack import (
+from benchmarks.classifier.stack import (
     CpuMeter,
     Feeder,
     Freezer,
@@ -40,14 +40,14 @@ from services.bench.classifier_stack import (
     Results,
     ServiceStack,
 )
-from services.bench.corpus import requests_for
-from services.bench.measure import received_event, scrape
-from services.bench.report import machine, update_docs, write_json
-from services.bench.run import CLASSIFIER_METRICS
+from benchmarks.e2e.corpus import requests_for
+from benchmarks.e2e.measure import received_event, scrape
+from benchmarks.e2e.report import machine, update_docs, write_json
+from benchmarks.e2e.run import CLASSIFIER_METRICS
 from shared.events import RequestReceived, encode
 from shared.pii import mask
 
-log = logging.getLogger("services.bench.classifier")
+log = logging.getLogger("benchmarks.classifier.run")
 
 WARM_UP_BATCHES = 2  # the group join, and the service's first (lazy) calls
 MIN_PACED = 50
@@ -198,7 +198,7 @@ def run(state_dir: Path, options: Options) -> dict[str, Any]:
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m services.bench.classifier", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m benchmarks.classifier.run", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     d = Options()
     p.add_argument("--requests", type=int, default=d.requests, help="requests fed (%(default)s)")

@@ -45,8 +45,8 @@ def default_e5_dir() -> Path:
 
 
 def default_onnx_dir(preset: str | None = None) -> Path:
-    from services.classifier.embedding.onnx_build import onnx_folder_name
-    from services.classifier.embedding.onnx_export import DEFAULT_PRESET
+    from services.classifier.embedding.build.onnx_build import onnx_folder_name
+    from services.classifier.embedding.build.onnx_export import DEFAULT_PRESET
 
     return cache_dir() / "models" / onnx_folder_name(preset or DEFAULT_PRESET)
 
@@ -56,7 +56,7 @@ def _folder_size(path: Path) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from services.classifier.embedding.onnx_export import PRESETS  # no heavy imports
+    from services.classifier.embedding.build.onnx_export import PRESETS  # no heavy imports
 
     parser = argparse.ArgumentParser(
         prog="triage build-embedder",
@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def build(out: Path, *, force: bool = False) -> tuple[Path, bool]:
     """Build into ``out`` unless a valid build is there; return (path, built)."""
-    from services.classifier.embedding import e5_convert
+    from services.classifier.embedding.build import e5_convert
 
     if out.exists() and not force:
         problem = e5_convert.validate(out)
@@ -111,8 +111,8 @@ def build_onnx(
     source: Path, out: Path, *, preset: str | None = None, force: bool = False
 ) -> tuple[Path, bool]:
     """Build the int8 ONNX copy of ``source`` into ``out`` unless valid; return (path, built)."""
-    from services.classifier.embedding import onnx_build
-    from services.classifier.embedding.onnx_export import DEFAULT_PRESET
+    from services.classifier.embedding.build import onnx_build
+    from services.classifier.embedding.build.onnx_export import DEFAULT_PRESET
 
     chosen = preset or DEFAULT_PRESET
     if out.exists() and not force:
@@ -137,8 +137,8 @@ def _report(what: str, path: Path, built: bool, started: float) -> None:
 def _onnx_out(args: argparse.Namespace, e5_out: Path) -> Path:
     if args.onnx_out is not None:
         return Path(args.onnx_out).expanduser().resolve()
-    from services.classifier.embedding.onnx_build import onnx_folder_name
-    from services.classifier.embedding.onnx_export import DEFAULT_PRESET
+    from services.classifier.embedding.build.onnx_build import onnx_folder_name
+    from services.classifier.embedding.build.onnx_export import DEFAULT_PRESET
 
     return e5_out.with_name(onnx_folder_name(args.onnx_quant or DEFAULT_PRESET))
 

@@ -19,10 +19,10 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.stack import procs
-from services.stack.postgres import PostgresServer
-from services.stack.tansu import TansuBroker
 from shared.auth import hash_secret, new_secret
+from stack import procs
+from stack.postgres import PostgresServer
+from stack.tansu import TansuBroker
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class LocalStack:
         }
 
     def _migrate(self) -> None:
-        subprocess.run([sys.executable, "-m", "services.cli", "migrate"], env=self.env, check=True)
+        subprocess.run([sys.executable, "-m", "triage.cli", "migrate"], env=self.env, check=True)
 
     def _port(self, name: str) -> int:
         if self.fixed_ports:
@@ -111,7 +111,7 @@ class LocalStack:
         previous = self.running.get(name)
         service = Service(name, previous.port if previous else self._port(name))
         env = {**self.env, "TRIAGE_HOST": "127.0.0.1", "TRIAGE_PORT": str(service.port)}
-        args = [sys.executable, "-m", "services.cli", name]
+        args = [sys.executable, "-m", "triage.cli", name]
         service.proc = procs.spawn(args, self.state_dir / "logs" / f"{name}.log", env)
         self.running[name] = service
         if wait:

@@ -19,15 +19,16 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from services.classifier.embedding import checksums, folders
-from services.classifier.embedding.e5_format import (
+from services.classifier.embedding import checksums
+from services.classifier.embedding.build import folders
+from services.classifier.embedding.build.e5_format import (
     DTYPE_Q4_0,
     E5File,
     E5Header,
     packaged_e5_bin,
     read_e5_file,
 )
-from services.classifier.embedding.e5_tokenizer import build_tokenizer, tokenizer_config
+from services.classifier.embedding.build.e5_tokenizer import build_tokenizer, tokenizer_config
 
 logger = logging.getLogger(__name__)
 

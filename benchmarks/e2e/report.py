@@ -13,7 +13,7 @@ from typing import Any
 
 import psutil
 
-from services.machine import cpu_name
+from benchmarks.machine import cpu_name
 
 SECTION = "## End-to-end benchmark"
 
@@ -215,7 +215,7 @@ def markdown(r: dict[str, Any]) -> str:
         [
             SECTION,
             "",
-            f"`make bench` (`python -m services.bench`), one run, finished {r['finished_at']}. "
+            f"`make bench` (`python -m benchmarks.e2e`), one run, finished {r['finished_at']}. "
             f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM, {m['os']}, "
             f"Python {m['python']}; load average {m['load_average_1m_at_start']} at the start "
             "(the cores are shared with other work, which the numbers include).",

@@ -1,0 +1,1 @@
+"""The classifier service against its bare encoder: ``python -m benchmarks.classifier.run``."""

@@ -1,0 +1,1 @@
+"""Router queue claims per second vs procrastinate: ``python -m benchmarks.queue.run``."""

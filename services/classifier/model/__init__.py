@@ -1,0 +1,1 @@
+"""The classifier model, as serving loads it: artifact, features, confidence gate, predictor."""

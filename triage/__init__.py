@@ -1,0 +1,1 @@
+"""The ``triage`` command (``triage.cli``): dispatches to services, local stack, tools."""
