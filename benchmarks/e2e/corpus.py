@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-CORPUS_DIR = Path(__file__).resolve().parents[1] / "classifier" / "data" / "corpus"
+CORPUS_DIR = Path(__file__).resolve().parents[2] / "services" / "classifier" / "data" / "corpus"
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
 GREETINGS = {

@@ -30,7 +30,7 @@ from services.classifier.training.data import CaseSet, load_cases
 from services.classifier.training.trainer import fit_heads, mask_texts, stratified_split
 
 log = logging.getLogger(__name__)
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_EMBEDDERS = ("use-multilingual", "sentence-transformers", "sentence-transformers-onnx")
 
 

@@ -77,7 +77,7 @@ TRANSLATIONS = [
 
 
 def corpus_dir() -> Path:
-    return Path(__file__).resolve().parents[1] / "data" / "corpus"
+    return Path(__file__).resolve().parents[2] / "services" / "classifier" / "data" / "corpus"
 
 
 def _rows() -> dict[str, list[str]]:

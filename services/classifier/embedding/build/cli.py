@@ -19,7 +19,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 E5_FOLDER_NAME = "multilingual-e5-small-st"
-_PACKAGE_ROOT = Path(__file__).resolve().parents[3]  # <root>/services/classifier/embedding
+_PACKAGE_ROOT = Path(__file__).resolve().parents[4]  # <root>/services/classifier/embedding/build
 
 
 def repo_root() -> Path | None:
