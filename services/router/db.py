@@ -2,7 +2,9 @@
 
 Every statement lives in a ``.sql`` file as a block introduced by
 ``-- name: <identifier>``; Python code refers to queries by name only, so the
-SQL can be read, reviewed and explained (EXPLAIN) on its own.
+SQL can be read, reviewed and explained (EXPLAIN) on its own. The names are
+attributes of the :class:`Queries` dataclass, checked by mypy at the call sites
+and against the file when it is loaded.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import json
 import logging
 import re
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -25,29 +29,61 @@ _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 class QueryFileError(ValueError):
-    """A malformed queries file: duplicate, invalid or empty named query."""
+    """A malformed queries file, or one that disagrees with :class:`Queries`."""
 
 
+# One annotated attribute per ``-- name:`` block, so that mypy rejects a misspelt
+# name (``queries.claim_nxt``) before anything runs, and the loader rejects a file
+# that has a block more or less than this class. Plain ``str`` slots: reading one
+# costs what reading any attribute costs, nothing per call (the claim path is hot).
+@dataclass(frozen=True, slots=True)
 class Queries:
-    """Named SQL statements, accessed as attributes (``queries.claim_next``)."""
+    """The router's named SQL statements (``services/router/sql/queries.sql``)."""
 
-    def __init__(self, statements: dict[str, str]) -> None:
-        self._statements = dict(statements)
+    insert_routed: str
+    insert_received: str
+    claim_next: str
+    heartbeat: str
+    complete: str
+    release: str
+    reassign: str
+    item_state: str
+    lock_item: str
+    apply_correction: str
+    insert_correction: str
+    insert_audit: str
+    get_item: str
+    item_history: str
+    item_corrections: str
+    list_items: str
+    queue_has_open_items: str
+    queue_stats: str
+    request_status: str
+    received_status: str
+    export_completed: str
+    purge_completed: str
+    purge_received: str
+    notify_queues: str
+    count_purgeable: str
 
-    def __getattr__(self, name: str) -> str:
-        try:
-            return self._statements[name]
-        except KeyError:
-            raise AttributeError(f"no query named {name!r} in the queries file") from None
+    @classmethod
+    def from_statements(cls, statements: Mapping[str, str], origin: str = "queries.sql") -> Queries:
+        """The registry of ``statements``, which must name exactly this class's attributes."""
+        expected = {f.name for f in fields(cls)}
+        missing, extra = sorted(expected - statements.keys()), sorted(statements.keys() - expected)
+        if missing or extra:
+            raise QueryFileError(
+                f"{origin} and services.router.db.Queries disagree: "
+                f"missing from the file {missing}, not in the class {extra}"
+            )
+        return cls(**statements)
 
-    def __contains__(self, name: str) -> bool:
-        return name in self._statements
-
-    def names(self) -> list[str]:
-        return sorted(self._statements)
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
 
 
-def parse_queries(text: str, origin: str = "queries.sql") -> Queries:
+def parse_statements(text: str, origin: str = "queries.sql") -> dict[str, str]:
     """Split ``text`` into ``-- name:`` blocks; text before the first block is a header."""
     statements: dict[str, str] = {}
     name: str | None = None
@@ -74,7 +110,7 @@ def parse_queries(text: str, origin: str = "queries.sql") -> Queries:
         if name in statements:
             raise QueryFileError(f"{origin}:{number}: query {name!r} defined twice")
     finish()
-    return Queries(statements)
+    return statements
 
 
 def _strip_comments(sql: str) -> str:
@@ -82,7 +118,9 @@ def _strip_comments(sql: str) -> str:
 
 
 def load_queries(path: Path = SQL_DIR / "queries.sql") -> Queries:
-    return parse_queries(path.read_text(encoding="utf-8"), path.name)
+    return Queries.from_statements(
+        parse_statements(path.read_text(encoding="utf-8"), path.name), path.name
+    )
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:

@@ -2,57 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from services.router.db import QueryFileError, is_transient, load_queries, parse_queries
+from services.router.db import (
+    SQL_DIR,
+    Queries,
+    QueryFileError,
+    is_transient,
+    load_queries,
+    parse_statements,
+)
 from services.router.migrate import Migration, MigrationError, discover, pending
 
-# Every query name the code refers to.
-USED = {
-    "insert_routed",
-    "insert_received",
-    "claim_next",
-    "heartbeat",
-    "complete",
-    "release",
-    "reassign",
-    "item_state",
-    "lock_item",
-    "apply_correction",
-    "insert_correction",
-    "insert_audit",
-    "get_item",
-    "item_history",
-    "item_corrections",
-    "list_items",
-    "queue_has_open_items",
-    "queue_stats",
-    "request_status",
-    "received_status",
-    "export_completed",
-    "purge_completed",
-    "purge_received",
-    "count_purgeable",
-    "notify_queues",
-}
+REPO = Path(__file__).resolve().parents[3]
+# Where queries are used: the router and the queue benchmark (same Queries).
+USERS = [*sorted((REPO / "services" / "router").glob("*.py")), REPO / "benchmarks/queue/run.py"]
 
 
 def test_parse_named_blocks() -> None:
-    queries = parse_queries(
+    statements = parse_statements(
         "-- header comment\n\n-- name: one\n-- what it does\nSELECT 1;\n\n"
         "-- name: two\nSELECT\n  2;\n"
     )
-    assert queries.names() == ["one", "two"]
-    assert queries.one == "-- what it does\nSELECT 1;"
-    assert queries.two == "SELECT\n  2;"
-    assert "one" in queries and "three" not in queries
-
-
-def test_unknown_query_name_is_an_attribute_error() -> None:
-    with pytest.raises(AttributeError, match="no query named 'three'"):
-        _ = parse_queries("-- name: one\nSELECT 1;").three
+    assert statements == {"one": "-- what it does\nSELECT 1;", "two": "SELECT\n  2;"}
 
 
 @pytest.mark.parametrize(
@@ -65,13 +40,33 @@ def test_unknown_query_name_is_an_attribute_error() -> None:
 )
 def test_malformed_query_files(text: str, message: str) -> None:
     with pytest.raises(QueryFileError, match=message):
-        parse_queries(text, "q.sql")
+        parse_statements(text, "q.sql")
 
 
-def test_the_router_queries_file_has_every_query_the_code_uses() -> None:
-    names = set(load_queries().names())
-    assert names >= USED, f"missing: {sorted(USED - names)}"
-    assert names <= USED, f"unused queries: {sorted(names - USED)}"
+def test_the_router_queries_file_matches_the_registry() -> None:
+    queries = load_queries()  # raises QueryFileError when the two disagree
+    assert all(getattr(queries, name) for name in Queries.names())
+
+
+def test_a_file_and_registry_that_disagree_fail_to_load(tmp_path: Path) -> None:
+    statements = parse_statements((SQL_DIR / "queries.sql").read_text())
+    statements["claim_nxt"] = statements.pop("claim_next")
+    path = tmp_path / "queries.sql"
+    path.write_text("".join(f"-- name: {n}\n{sql}\n\n" for n, sql in statements.items()))
+    with pytest.raises(
+        QueryFileError,
+        match=r"missing from the file \['claim_next'\], not in the class \['claim_nxt'\]",
+    ):
+        load_queries(path)
+
+
+def test_every_query_in_the_registry_is_used() -> None:
+    # mypy checks that every name used exists; this checks the converse, so that
+    # a query nobody runs any more is deleted rather than kept in the file.
+    code = "\n".join(path.read_text(encoding="utf-8") for path in USERS)
+    used = re.compile(r"(?:\bq|\bqueries|load_queries\(\))\.([a-z_]+)\b")
+    unused = sorted(set(Queries.names()) - set(used.findall(code)))
+    assert not unused, f"queries no code uses: {unused}"
 
 
 def test_migration_files_are_numbered_without_gaps(tmp_path: Path) -> None:
