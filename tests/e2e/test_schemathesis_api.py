@@ -32,8 +32,8 @@ import requests
 
 from shared import topics
 from stack.up import LocalStack
+from tests.fixtures.factories import classified
 from tests.fixtures.services import produce, read_topic
-from tests.unit.router.factories import classified
 
 schemathesis = pytest.importorskip("schemathesis")
 hypothesis = pytest.importorskip("hypothesis")

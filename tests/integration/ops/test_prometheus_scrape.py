@@ -26,12 +26,12 @@ import pytest
 
 from shared.auth import hash_secret
 from stack.postgres import PostgresServer
+from tests.fixtures.ops import tools
+from tests.fixtures.ops.dashboard import as_plain_promql, targets
+from tests.fixtures.ops.k8s import rendered
+from tests.fixtures.ops.metric_names import exported
 from tests.fixtures.services import service_process
 from tests.integration.ops.prometheus import Prometheus, prometheus, scrape_config
-from tests.unit.ops import tools
-from tests.unit.ops.dashboard import as_plain_promql, targets
-from tests.unit.ops.k8s import rendered
-from tests.unit.ops.metric_names import exported
 
 SERVICES = ("ingest", "classifier", "router")
 READY_TIMEOUT = {"ingest": 60.0, "classifier": 300.0, "router": 60.0}

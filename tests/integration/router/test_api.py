@@ -8,8 +8,8 @@ import uuid
 import httpx
 import pytest
 
+from tests.fixtures.factories import classified
 from tests.integration.router.conftest import Store, auth
-from tests.unit.router.factories import classified
 
 Client = httpx.AsyncClient
 

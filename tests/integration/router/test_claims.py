@@ -11,8 +11,8 @@ import pytest
 
 from services.router.errors import Conflict
 from services.router.workflow import Workflow
+from tests.fixtures.factories import classified
 from tests.integration.router.conftest import Store, person
-from tests.unit.router.factories import classified
 
 
 async def test_twenty_concurrent_claimers_never_get_the_same_item(

@@ -13,8 +13,8 @@ from services.router.metrics import RouterMetrics
 from services.router.rules import Routing
 from shared.consumer import Consumed, TransientError
 from shared.metrics import new_registry
+from tests.fixtures.factories import classified
 from tests.integration.router.conftest import Store
-from tests.unit.router.factories import classified
 
 
 async def count(pool: asyncpg.Pool, sql: str, *args: object) -> int:

@@ -15,9 +15,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services.router.app import build_state, create_app
 from shared.events import encode
+from tests.fixtures.factories import classified
 from tests.fixtures.stack import Topics
 from tests.integration.router.conftest import auth, router_settings, source_auth
-from tests.unit.router.factories import classified
 
 pytestmark = pytest.mark.timeout(180)
 

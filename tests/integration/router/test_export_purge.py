@@ -17,8 +17,8 @@ from services.router.export import main as export_main
 from services.router.purge import cutoff_for, purge
 from services.router.purge import main as purge_main
 from services.router.workflow import Workflow
+from tests.fixtures.factories import classified
 from tests.integration.router.conftest import Store, person
-from tests.unit.router.factories import classified
 
 TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 

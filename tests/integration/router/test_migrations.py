@@ -12,9 +12,9 @@ import pytest
 
 from services.router.db import SQL_DIR
 from services.router.migrate import Migration, MigrationError, check_current, discover, migrate
+from tests.fixtures.factories import classified
 from tests.integration.router.catalog import dump
 from tests.integration.router.conftest import Store
-from tests.unit.router.factories import classified
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import asyncpg
 import httpx
 
 from services.router.notify import CHANNEL
+from tests.fixtures.factories import classified
 from tests.integration.router.conftest import Store, auth
-from tests.unit.router.factories import classified
 
 
 async def test_changes_are_notified_with_the_queue_name(

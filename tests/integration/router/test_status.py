@@ -11,8 +11,8 @@ import httpx
 from services.router.consumer import ReceivedRecorder
 from services.router.db import load_queries
 from shared.events import encode
+from tests.fixtures.factories import classified
 from tests.integration.router.conftest import Store, auth, source_auth
-from tests.unit.router.factories import classified
 
 
 async def test_the_source_follows_its_request_to_done(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 
 from services.router.app import build_state, create_app
+from tests.fixtures.factories import classified
 from tests.integration.router.conftest import Store, router_settings
 from tests.integration.web.conftest import csrf_of, login
-from tests.unit.router.factories import classified
 
 Client = httpx.AsyncClient
 

@@ -19,7 +19,7 @@ from services.ingest.publisher import BrokerUnavailable
 from services.ingest.settings import IngestSettings
 from shared.auth import hash_secret
 from shared.events import RequestReceived, request_id_for
-from tests.unit.ingest.samples import GOOD
+from tests.fixtures.samples import GOOD
 
 KEY = {"Authorization": "Bearer demo-key"}
 

@@ -15,7 +15,7 @@ from services.ingest.settings import IngestSettings
 from shared.auth import hash_secret
 from shared.events import RequestReceived, request_id_for
 from shared.http import ApiError
-from tests.unit.ingest.samples import GOOD
+from tests.fixtures.samples import GOOD
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from services.router.paging import decode_cursor, encode_cursor, page
 from services.router.rules import load_rules
 from services.router.settings import DEFAULT_RULES, RouterSettings
 from services.router.views import status_of, summarise_queues
-from tests.unit.router.factories import classified
+from tests.fixtures.factories import classified
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 

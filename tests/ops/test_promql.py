@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.ops.promql import grafana_variable_metric, metric_names
+from tests.ops.promql import grafana_variable_metric, metric_names
 
 
 @pytest.mark.parametrize(

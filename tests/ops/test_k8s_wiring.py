@@ -13,8 +13,8 @@ import yaml
 from services.classifier.settings import ClassifierSettings
 from shared import topics
 from shared.settings import KafkaSettings
-from tests.unit.ops import tools
-from tests.unit.ops.k8s import (
+from tests.fixtures.ops import tools
+from tests.fixtures.ops.k8s import (
     KUSTOMIZATIONS,
     SERVICES,
     Obj,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from tests.unit.ops import tools
+from tests.fixtures.ops import tools
 
 DOCKERFILE = tools.REPO / "Dockerfile"
 DOCKERIGNORE = tools.REPO / ".dockerignore"

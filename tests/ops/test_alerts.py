@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.unit.ops import tools
-from tests.unit.ops.metric_names import exported
-from tests.unit.ops.promql import metric_names
+from tests.fixtures.ops import tools
+from tests.fixtures.ops.metric_names import exported
+from tests.ops.promql import metric_names
 
 # What the issue asks to be woken for, one alert (at least) each.
 REQUIRED = {

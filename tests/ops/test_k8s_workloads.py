@@ -9,7 +9,7 @@ import pytest
 from services.classifier.settings import ClassifierSettings
 from services.ingest.settings import IngestSettings
 from services.router.settings import RouterSettings
-from tests.unit.ops.k8s import (
+from tests.fixtures.ops.k8s import (
     KUSTOMIZATIONS,
     SERVICES,
     Obj,

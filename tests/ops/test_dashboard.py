@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.unit.ops import tools
-from tests.unit.ops.dashboard import as_plain_promql, dashboard, panels, recorded, targets
-from tests.unit.ops.metric_names import exported, exported_by
-from tests.unit.ops.promql import grafana_variable_metric, metric_names
+from tests.fixtures.ops import tools
+from tests.fixtures.ops.dashboard import as_plain_promql, dashboard, panels, recorded, targets
+from tests.fixtures.ops.metric_names import exported, exported_by
+from tests.ops.promql import grafana_variable_metric, metric_names
 
 SECTIONS = ("flow", "lag", "latency", "queue", "classification", "dead letter")
 

@@ -10,8 +10,8 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
-from tests.unit.ops.crd_schemas import SCHEMAS
-from tests.unit.ops.k8s import KUSTOMIZATIONS, Obj, of_kind, rendered
+from tests.fixtures.ops.k8s import KUSTOMIZATIONS, Obj, of_kind, rendered
+from tests.ops.crd_schemas import SCHEMAS
 
 # The oldest Kubernetes Triage supports (the preStop `sleep` action is on by
 # default from 1.30) and the newest kubernetes-validate knows.
