@@ -63,11 +63,11 @@ def classifier_exposition() -> str:
 
 
 def router_exposition() -> str:
-    from services.router.app import build_state, create_app
+    from services.router.app import create_app
     from services.router.settings import RouterSettings
     from shared.metrics import ConsumerMetrics
 
-    text = _scrape(create_app(build_state(RouterSettings())))  # type: ignore[call-arg]
+    text = _scrape(create_app(RouterSettings()))  # type: ignore[call-arg]
     # Registered by the router's lifespan when its consumer starts.
     consumer = CollectorRegistry()
     ConsumerMetrics(consumer, "router")
