@@ -42,7 +42,7 @@ def asset_versions() -> dict[str, str]:
 
 
 def build_web(router_state: RouterState, settings: WebSettings | None = None) -> WebState:
-    settings = settings or WebSettings()  # type: ignore[call-arg]
+    settings = settings or router_state.settings  # the page's settings are the router's
     if settings.web_session_secret is None:
         log.warning(
             "TRIAGE_WEB_SESSION_SECRET is not set: page logins end when this process "
