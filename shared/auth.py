@@ -34,6 +34,14 @@ def find_owner(secret: str, hashed_by_owner: dict[str, str]) -> str | None:
     return found
 
 
+def bearer(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, or None (scheme case-blind)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
 

@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
+from collections.abc import Callable
+from typing import TypeVar
 
+from pydantic import ValidationError
 from starlette.types import ASGIApp
 
 from shared.logs import setup_logging
-from shared.settings import HttpSettings
+from shared.settings import ConfigError, HttpSettings
+
+S = TypeVar("S", bound=HttpSettings)
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +34,38 @@ def http_args(prog: str, description: str) -> argparse.ArgumentParser:
 
 def overrides(args: argparse.Namespace) -> dict[str, object]:
     return {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+
+
+def config_problem(exc: ValidationError | ConfigError) -> str:
+    """One line naming each refused variable and why; never the value (it may be secret)."""
+    if isinstance(exc, ConfigError):
+        return " ".join(str(exc).split())
+    parts = []
+    for err in exc.errors(include_input=False, include_url=False):
+        loc = [str(p) for p in err["loc"]]
+        where = "settings"
+        if loc:  # the field and its variable: a reader may know either
+            where = ".".join(loc) + f" (TRIAGE_{loc[0].upper()})"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts) or "invalid settings"
+
+
+def run(
+    service: str,
+    settings: Callable[[], S],
+    create_app: Callable[[S], ASGIApp],
+    *,
+    proxy_headers: bool = True,
+) -> int:
+    """Build the settings and the app, then serve; a configuration error is a clean exit
+    (code 2, one line on stderr), the same for every service."""
+    try:
+        built = settings()
+        app = create_app(built)
+    except (ValidationError, ConfigError) as exc:
+        print(f"triage {service}: invalid configuration: {config_problem(exc)}", file=sys.stderr)
+        return 2
+    return serve(app, built, service, proxy_headers=proxy_headers)
 
 
 def serve(app: ASGIApp, settings: HttpSettings, service: str, *, proxy_headers: bool = True) -> int:

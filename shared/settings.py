@@ -1,19 +1,32 @@
 """pydantic-settings pieces. Each service composes its own class from these and
 builds it in ``main`` (never at import). Every variable is prefixed ``TRIAGE_``.
+
+These classes are the only readers of the environment in the services.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AfterValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared import topics
+from shared.auth import PREFIX
+from shared.events import CLASSIFIED_V1, DEADLETTER_V1, RECEIVED_V1
+
+
+class ConfigError(ValueError):
+    """Unusable configuration found while wiring a service (not by pydantic itself);
+    the message names the setting and the problem, never a secret."""
 
 
 class BaseTriageSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TRIAGE_", extra="ignore", frozen=True)
+    # hide_input_in_errors: a refused value may be a secret (a plain API key, a DSN
+    # with its password); an error names the variable and the problem only.
+    model_config = SettingsConfigDict(
+        env_prefix="TRIAGE_", extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     log_level: str = Field("INFO", description="log level: DEBUG, INFO, WARNING, ERROR")
     log_format: Literal["text", "json"] = Field("text", description="log line format")
@@ -48,9 +61,9 @@ class KafkaSettings(BaseTriageSettings):
         6, ge=1, description="partitions when Triage creates topics"
     )
     kafka_create_topics: bool = Field(True, description="create missing topics at start")
-    topic_received: str = Field(topics.RECEIVED, description="topic of accepted requests")
-    topic_classified: str = Field(topics.CLASSIFIED, description="topic of classified requests")
-    topic_deadletter: str = Field(topics.DEADLETTER, description="dead-letter topic")
+    topic_received: str = Field(RECEIVED_V1, description="topic of accepted requests")
+    topic_classified: str = Field(CLASSIFIED_V1, description="topic of classified requests")
+    topic_deadletter: str = Field(DEADLETTER_V1, description="dead-letter topic")
 
 
 class HttpSettings(BaseTriageSettings):
@@ -66,3 +79,49 @@ class DatabaseSettings(BaseTriageSettings):
     )
     database_pool_min: int = Field(1, ge=0, description="smallest connection pool")
     database_pool_max: int = Field(10, ge=1, description="largest connection pool")
+
+
+def _all_hashed(keys: dict[str, str]) -> dict[str, str]:
+    """Refuse a key stored in clear; the message names the sources, never the key."""
+    bad = sorted(s for s, v in keys.items() if not (v.startswith(PREFIX) and len(v) == 71))
+    if bad:
+        raise ValueError(
+            f"source(s) {bad}: expected 'sha256:<64 hex>': API keys are stored hashed"
+            " (make one with `triage hash-key`)"
+        )
+    return keys
+
+
+HashedKeys = Annotated[dict[str, str], AfterValidator(_all_hashed)]
+
+
+class IntakeKeySettings(BaseTriageSettings):
+    """The intake sources' API keys: ingest checks them on every POST, the router on
+    ``GET /v1/requests/{id}``. One Secret serves both services."""
+
+    ingest_api_keys: HashedKeys = Field(
+        default_factory=dict,
+        description='JSON {"source": "sha256:<hex of the key>"}; see `triage hash-key`',
+    )
+    ingest_api_keys_file: Path | None = Field(
+        None, description="YAML/JSON file with the same mapping (merged over the variable)"
+    )
+
+    @model_validator(mode="after")
+    def _merge_file(self) -> IntakeKeySettings:
+        path = self.ingest_api_keys_file
+        if path is None:
+            return self
+        import yaml
+
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(
+                f"{path}: cannot read the API keys file ({type(exc).__name__})"
+            ) from exc
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping source -> hash")
+        merged = {**self.ingest_api_keys, **{str(k): str(v) for k, v in data.items()}}
+        object.__setattr__(self, "ingest_api_keys", _all_hashed(merged))
+        return self

@@ -19,7 +19,6 @@ SETTINGS = {
     "ingest": "services.ingest.settings:IngestSettings",
     "classifier": "services.classifier.settings:ClassifierSettings",
     "router": "services.router.settings:RouterSettings",
-    "router page": "services.router.web.settings:WebSettings",
 }
 START, END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 
@@ -32,9 +31,9 @@ from shared.metrics import (
     ConsumerMetrics,
     HttpMetrics,
     HttpMetricsMiddleware,
-    metrics_response,
     new_registry,
 )
+from shared.probes import Probes
 
 log = logging.getLogger(__name__)
 
@@ -172,18 +171,8 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
     app.add_middleware(HttpMetricsMiddleware, metrics=http_metrics, routes=app.router.routes)
     install_error_handlers(app)
 
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def not_ready() -> str | None:
+        return None if state["ready"] else "model loading"
 
-    @app.get("/readyz")
-    async def readyz() -> JSONResponse:
-        if state["ready"]:
-            return JSONResponse({"status": "ready"})
-        return JSONResponse({"error": "not_ready", "message": "model loading", "details": []}, 503)
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics_endpoint() -> Response:
-        return metrics_response(registry)
-
+    Probes(registry, not_ready).install(app)
     return app

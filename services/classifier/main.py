@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from services.classifier.app import create_app
 from services.classifier.settings import ClassifierSettings
-from shared.serve import http_args, overrides, serve
+from shared.serve import http_args, overrides, run
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = http_args("triage classifier", "Run the classifier consumer (and its /metrics).")
     args = parser.parse_args(argv)
-    settings = ClassifierSettings(**overrides(args))  # type: ignore[arg-type]
-    return serve(create_app(settings), settings, "classifier")
+    return run(
+        "classifier",
+        lambda: ClassifierSettings(**overrides(args)),  # type: ignore[arg-type]
+        create_app,
+    )

@@ -16,7 +16,6 @@ from services.router.schemas import (
     ItemDetail,
     ItemPage,
     Lease,
-    Problem,
     QueueList,
     ReassignBody,
     Reassigned,
@@ -26,16 +25,17 @@ from services.router.schemas import (
 )
 from services.router.state import RouterState
 from services.router.views import ItemFilter
+from shared.errors import ErrorBody
 from shared.events import Urgency
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem, "description": "no or invalid credentials"},
-    403: {"model": Problem, "description": "a queue the caller may not see"},
-    404: {"model": Problem, "description": "unknown queue or item"},
+    401: {"model": ErrorBody, "description": "no or invalid credentials"},
+    403: {"model": ErrorBody, "description": "a queue the caller may not see"},
+    404: {"model": ErrorBody, "description": "unknown queue or item"},
 }
 _CONFLICTS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
-    409: {"model": Problem, "description": "done, claimed by someone else, or wrong state"},
+    409: {"model": ErrorBody, "description": "done, claimed by someone else, or wrong state"},
 }
 
 
@@ -181,7 +181,7 @@ async def release(item_id: str, state: State, who: User) -> dict[str, Any]:
 @router.post(
     "/items/{item_id}/reassign",
     response_model=Reassigned,
-    responses={**_CONFLICTS, 422: {"model": Problem}},
+    responses={**_CONFLICTS, 422: {"model": ErrorBody}},
     tags=["items"],
 )
 async def reassign(item_id: str, body: ReassignBody, state: State, who: User) -> dict[str, Any]:
@@ -192,7 +192,7 @@ async def reassign(item_id: str, body: ReassignBody, state: State, who: User) ->
 @router.post(
     "/items/{item_id}/correct",
     response_model=Corrected,
-    responses={**_CONFLICTS, 422: {"model": Problem}},
+    responses={**_CONFLICTS, 422: {"model": ErrorBody}},
     tags=["items"],
 )
 async def correct(item_id: str, body: CorrectBody, state: State, who: User) -> dict[str, Any]:
@@ -211,7 +211,7 @@ async def get_item(item_id: str, state: State, who: User) -> dict[str, Any]:
     "/requests/{request_id}",
     response_model=RequestStatus,
     response_model_exclude_none=True,
-    responses={401: {"model": Problem}, 404: {"model": Problem}},
+    responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
     tags=["intake"],
 )
 async def request_status(request_id: str, state: State, source: Source) -> dict[str, Any]:

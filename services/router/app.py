@@ -13,17 +13,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from services.router import api
-from services.router.auth import Authenticator, check_key_hashes, load_users
+from services.router.auth import Authenticator, load_users
 from services.router.consumer import ClassifiedWriter, ReceivedRecorder
 from services.router.db import create_pool, load_queries
-from services.router.errors import RouterError, Unauthenticated
 from services.router.metrics import RouterMetrics, refresh_forever, stop_task
 from services.router.migrate import check_current
 from services.router.rules import Routing, load_rules
@@ -31,16 +28,12 @@ from services.router.settings import RouterSettings
 from services.router.state import NotStarted, RouterState
 from services.router.web.routes import router as web_router
 from shared.consumer import BatchConsumer, lag_loop, subscribe
+from shared.errors import Unavailable
 from shared.events import CLASSIFIED_V1
 from shared.http import install_error_handlers
 from shared.kafka import ensure_topics, make_broker
-from shared.metrics import (
-    ConsumerMetrics,
-    HttpMetrics,
-    HttpMetricsMiddleware,
-    metrics_response,
-    new_registry,
-)
+from shared.metrics import ConsumerMetrics, HttpMetrics, HttpMetricsMiddleware, new_registry
+from shared.probes import RETRY_AFTER, Probes
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +44,7 @@ def build_state(settings: RouterSettings, routing: Routing | None = None) -> Rou
     users = load_users(settings.router_users, settings.router_users_file)
     auth = Authenticator(
         users,
-        ingest_keys=check_key_hashes(settings.ingest_api_keys, "TRIAGE_INGEST_API_KEYS"),
+        ingest_keys=settings.ingest_api_keys,
         trust_proxy_header=settings.router_trust_proxy_header,
         trusted_proxies=settings.router_trusted_proxies,
     )
@@ -149,38 +142,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         log.info("router stopped")
 
 
-def _install_handlers(app: FastAPI) -> None:
-    install_error_handlers(app)
-
-    @app.exception_handler(RouterError)
-    async def _router_error(_: Request, exc: RouterError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthenticated) else None
-        body = {"error": exc.code, "message": exc.message, "details": []}
-        return JSONResponse(body, status_code=exc.status, headers=headers)
-
-    @app.exception_handler(NotStarted)
-    async def _not_started(_: Request, exc: NotStarted) -> JSONResponse:
-        body = {"error": "not_ready", "message": str(exc), "details": []}
-        return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
-
-
-def _health_routes(app: FastAPI) -> None:
-    @app.get("/healthz", tags=["ops"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "alive"}
-
-    @app.get("/readyz", tags=["ops"], response_model=None)
-    async def readyz(request: Request) -> Any:
-        state: RouterState = request.app.state.router
-        problem = await _not_ready(state)
-        if problem:
-            body = {"error": "not_ready", "message": problem, "details": []}
-            return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
-        return {"status": "ready"}
-
-    @app.get("/metrics", tags=["ops"], include_in_schema=False)
-    async def metrics(request: Request) -> Response:
-        return metrics_response(request.app.state.router.registry)
+async def _not_started(_: Request, exc: Exception) -> Response:
+    """A request that came before the pool (or after it closed): not ready, not a 500."""
+    return Unavailable(str(exc), code="not_ready", headers=RETRY_AFTER).response()
 
 
 async def _not_ready(state: RouterState) -> str | None:
@@ -196,8 +160,10 @@ async def _not_ready(state: RouterState) -> str | None:
     return None
 
 
-def create_app(state: RouterState) -> FastAPI:
-    """The app; ``state`` comes from ``build_state`` (which validated the configuration)."""
+def create_app(settings: RouterSettings, routing: Routing | None = None) -> FastAPI:
+    """The router: configuration checked here (``build_state`` raises ``ConfigError``),
+    the pool, consumers and broker owned by the lifespan."""
+    state = build_state(settings, routing)
     app = FastAPI(
         title="Triage router",
         version="1",
@@ -205,8 +171,9 @@ def create_app(state: RouterState) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.router = state
-    _install_handlers(app)
-    _health_routes(app)
+    install_error_handlers(app)
+    app.add_exception_handler(NotStarted, _not_started)
+    Probes(state.registry, lambda: _not_ready(state)).install(app)
     app.include_router(api.router)
     app.include_router(web_router)  # the team-lead page under /ui
     metrics = HttpMetrics(state.registry, "router")

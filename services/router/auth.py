@@ -19,14 +19,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from services.router.errors import Forbidden, Unauthenticated
-from shared.auth import find_owner
+from shared.auth import bearer, find_owner
+from shared.errors import Forbidden, Unauthenticated
+from shared.settings import ConfigError
 
 ALL = "*"
 _HASH = r"^sha256:[0-9a-f]{64}$"
 
 
-class AuthConfigError(ValueError):
+class AuthConfigError(ConfigError):
     """Unusable identity settings; the message names the user and the field."""
 
 
@@ -96,26 +97,6 @@ def parse_networks(entries: list[str]) -> list[ipaddress.IPv4Network | ipaddress
         return [ipaddress.ip_network(e, strict=False) for e in entries]
     except ValueError as exc:
         raise AuthConfigError(f"TRIAGE_ROUTER_TRUSTED_PROXIES: {exc}") from exc
-
-
-def check_key_hashes(keys: Mapping[str, str], origin: str) -> dict[str, str]:
-    bad = sorted(k for k, v in keys.items() if not (v.startswith("sha256:") and len(v) == 71))
-    if bad:
-        raise AuthConfigError(
-            f"{origin}: source(s) {bad}: expected 'sha256:<64 hex>' "
-            "(make one with `triage hash-key`)"
-        )
-    return dict(keys)
-
-
-def bearer(authorization: str | None) -> str | None:
-    """The token of an ``Authorization: Bearer <token>`` header, or None."""
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
 
 
 class Authenticator:

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
-from pydantic import ValidationError
-
-from services.router.auth import AuthConfigError
-from services.router.rules import RulesError
-from shared.serve import http_args, overrides, serve
+from services.router.app import create_app
+from services.router.settings import RouterSettings
+from shared.serve import http_args, overrides, run
 
 
 def main(argv: list[str] | None = None) -> int:
-    from services.router.app import build_state, create_app
-    from services.router.settings import RouterSettings
-
     parser = http_args("triage router", "Run the router: consumer, work queues, status API.")
     parser.add_argument(
         "--no-consumer",
@@ -25,10 +18,4 @@ def main(argv: list[str] | None = None) -> int:
     extra = overrides(args)
     if args.no_consumer:
         extra["router_consumer_enabled"] = False
-    try:
-        settings = RouterSettings(**extra)  # type: ignore[arg-type]
-        state = build_state(settings)
-    except (ValidationError, RulesError, AuthConfigError) as exc:
-        print(f"triage router: invalid configuration: {exc}", file=sys.stderr)
-        return 2
-    return serve(create_app(state), settings, "router")
+    return run("router", lambda: RouterSettings(**extra), create_app)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from services.router.errors import Invalid
+from shared.errors import Invalid
 
 
 def encode_cursor(priority: int, due_at: datetime, request_id: uuid.UUID | str) -> str:

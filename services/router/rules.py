@@ -20,11 +20,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from services.router.sla import WorkCalendar, due_at, parse_closed_day
 from shared.events import Urgency
+from shared.settings import ConfigError
 
 _QUEUE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
-class RulesError(ValueError):
+class RulesError(ConfigError):
     """Rules that cannot be used; the message names the file, the field and the problem."""
 
 

@@ -184,11 +184,3 @@ class RequestStatus(BaseModel):
     priority: int | None = None
     due_at: datetime | None = None
     completed_at: datetime | None = None
-
-
-class Problem(BaseModel):
-    """Every error: a machine code, a message for people, field problems if any."""
-
-    error: str
-    message: str
-    details: list[dict[str, str]] = Field(default_factory=list)

@@ -1,8 +1,8 @@
 """Router settings: Kafka + HTTP + PostgreSQL pieces plus the router's own.
 
 Built in ``main`` (never at import). Every variable is prefixed ``TRIAGE_``;
-``TRIAGE_INGEST_API_KEYS`` is deliberately the same variable ingest reads, so
-one Secret serves both services.
+the intake API keys (``TRIAGE_INGEST_API_KEYS``, ``..._FILE``) are the same
+``IntakeKeySettings`` ingest reads, so one Secret serves both services.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from pathlib import Path
 
 from pydantic import Field
 
-from shared.settings import DatabaseSettings, HttpSettings, KafkaSettings
+from services.router.web.settings import WebSettings
+from shared.settings import DatabaseSettings, HttpSettings, IntakeKeySettings, KafkaSettings
 
 DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
 
 
-class RouterSettings(KafkaSettings, HttpSettings, DatabaseSettings):
+class RouterSettings(KafkaSettings, HttpSettings, DatabaseSettings, IntakeKeySettings, WebSettings):
     port: int = Field(8003, ge=0, le=65535, description="HTTP listen port")
 
     router_rules: Path = Field(DEFAULT_RULES, description="routing rules YAML file")
@@ -52,8 +53,4 @@ class RouterSettings(KafkaSettings, HttpSettings, DatabaseSettings):
     router_proxy_header: str = Field("X-Auth-User", description="header the auth proxy sets")
     router_trusted_proxies: list[str] = Field(
         default_factory=list, description="proxy addresses/CIDRs allowed to set the header"
-    )
-    # Same variable as ingest: {"source": "sha256:..."}; used by GET /v1/requests/{id}.
-    ingest_api_keys: dict[str, str] = Field(
-        default_factory=dict, description="the intake sources' hashed API keys, as for ingest"
     )

@@ -13,9 +13,9 @@ import asyncpg
 
 from services.router.auth import Principal
 from services.router.db import Queries
-from services.router.errors import NotFound
 from services.router.paging import decode_cursor, page, parse_item_id
 from services.router.workflow import Workflow
+from shared.errors import NotFound
 
 REQUEST_FIELDS = (
     "source",

@@ -17,11 +17,11 @@ import asyncpg
 
 from services.router.auth import Principal
 from services.router.db import Queries
-from services.router.errors import Conflict, Invalid, NotFound
 from services.router.metrics import RouterMetrics
 from services.router.notify import ignore
 from services.router.paging import parse_item_id
 from services.router.rules import Routing
+from shared.errors import Conflict, Invalid, NotFound
 from shared.events import Urgency
 from shared.pii import mask
 

@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 import requests
 
-from shared import topics
+from shared.events import CLASSIFIED_V1, RECEIVED_V1
 from stack.up import LocalStack
 from tests.fixtures.factories import classified
 from tests.fixtures.services import produce, read_topic
@@ -183,7 +183,7 @@ def test_ingest_api_under_generated_input(api_stack: LocalStack) -> None:
         fuzz.operation(result.ok())
     findings, calls = fuzz.findings, fuzz.calls
     records = asyncio.run(
-        read_topic(api_stack.env["TRIAGE_KAFKA_BOOTSTRAP"], topics.RECEIVED, wait_s=10)
+        read_topic(api_stack.env["TRIAGE_KAFKA_BOOTSTRAP"], RECEIVED_V1, wait_s=10)
     )
     published = [r.key.decode() for r in records if r.key]
     unexpected = set(published) - set(findings.accepted)
@@ -235,7 +235,7 @@ def _seed_items(stack: LocalStack, db: Db) -> list[str]:
     asyncio.run(
         produce(
             stack.env["TRIAGE_KAFKA_BOOTSTRAP"],
-            topics.CLASSIFIED,
+            CLASSIFIED_V1,
             [(e.request_id.encode(), e.model_dump_json().encode()) for e in events],
         )
     )

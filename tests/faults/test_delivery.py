@@ -8,8 +8,7 @@ from collections.abc import Sequence
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from shared import topics
-from shared.events import DeadLetter
+from shared.events import CLASSIFIED_V1, DEADLETTER_V1, RECEIVED_V1, DeadLetter
 from stack.up import LocalStack
 from tests.faults.support import (
     bodies,
@@ -56,10 +55,10 @@ async def test_duplicate_deliveries_make_one_work_item(stack: LocalStack) -> Non
     assert (await wait_queued(dsn, tag, ids, 120)).queued == n
     baseline = await metric(router, DUPLICATES_METRIC)
     wanted = set(ids)
-    received = await _records_for(bootstrap, topics.RECEIVED, wanted)
-    classified = await _records_for(bootstrap, topics.CLASSIFIED, wanted)
+    received = await _records_for(bootstrap, RECEIVED_V1, wanted)
+    classified = await _records_for(bootstrap, CLASSIFIED_V1, wanted)
     assert len(received) == n and len(classified) == n
-    for topic, values in ((topics.RECEIVED, received), (topics.CLASSIFIED, classified)):
+    for topic, values in ((RECEIVED_V1, received), (CLASSIFIED_V1, classified)):
         again = [(json.loads(v)["request_id"].encode(), v) for v in values]
         await _produce(bootstrap, topic, again * 2)  # each event twice more
     second = await post_all(stack.running["ingest"].url, env["TRIAGE_DEMO_API_KEY"], items)
@@ -107,14 +106,14 @@ async def test_malformed_events_are_deadlettered_and_flow_continues(stack: Local
     poison_classified = _poison(f"{tag}-cls", "triage.request.classified.v1")
     # A valid request whose id is no UUID: the classifier classifies it, the router
     # cannot store it (processing error) and dead-letters it after its retries.
-    published = await _records_for(bootstrap, topics.RECEIVED, {id_of(before[0])})
+    published = await _records_for(bootstrap, RECEIVED_V1, {id_of(before[0])})
     assert published, "ingest answered 202, so the event is on the topic"
     # the classifier keys its result by request id, so the router's letter carries it
     bad = f"{tag}-baduuid"
     event = {**json.loads(published[0]), "request_id": bad, "external_id": bad}
     messages_received = [*poison_received, (bad.encode(), json.dumps(event).encode())]
-    await _produce(bootstrap, topics.RECEIVED, messages_received)
-    await _produce(bootstrap, topics.CLASSIFIED, poison_classified)
+    await _produce(bootstrap, RECEIVED_V1, messages_received)
+    await _produce(bootstrap, CLASSIFIED_V1, poison_classified)
     second = await post_all(ingest, key, after)
     ids = [*first.accepted.values(), *second.accepted.values()]
     counts_before = await wait_queued(dsn, f"{tag}-before", list(first.accepted.values()), 120)
@@ -122,13 +121,13 @@ async def test_malformed_events_are_deadlettered_and_flow_continues(stack: Local
     keys = {k.decode() for k, _ in [*messages_received, *poison_classified]}
 
     async def all_dead() -> bool:
-        letters = await read_topic(bootstrap, topics.DEADLETTER, wait_s=5)
+        letters = await read_topic(bootstrap, DEADLETTER_V1, wait_s=5)
         return {r.key.decode() for r in letters if r.key} >= keys
 
     await wait_until(all_dead, 120, "every malformed record in the dead-letter topic")
     letters = [
         DeadLetter.model_validate_json(r.value)
-        for r in await read_topic(bootstrap, topics.DEADLETTER, wait_s=5)
+        for r in await read_topic(bootstrap, DEADLETTER_V1, wait_s=5)
         if r.key and r.key.decode() in keys
     ]
     by_key = {letter.original_key or "": letter for letter in letters}

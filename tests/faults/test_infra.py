@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 import pytest
 
-from shared import topics
+from shared.events import CLASSIFIED_V1, DEADLETTER_V1, RECEIVED_V1
 from shared.kafka import ensure_topics
 from shared.settings import KafkaSettings
 from stack.up import LocalStack
@@ -118,7 +118,7 @@ def _restart_broker_with_topics(stack: LocalStack) -> None:
     try:
         stack.broker.start()
         settings = KafkaSettings(kafka_bootstrap=stack.broker.bootstrap)
-        names = [topics.RECEIVED, topics.CLASSIFIED, topics.DEADLETTER]
+        names = [RECEIVED_V1, CLASSIFIED_V1, DEADLETTER_V1]
         asyncio.run(ensure_topics(settings, names))
     finally:
         for proc in procs:

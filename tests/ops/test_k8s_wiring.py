@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from services.classifier.settings import ClassifierSettings
-from shared import topics
+from shared.events import RECEIVED_V1
 from shared.settings import KafkaSettings
 from tests.fixtures.ops import tools
 from tests.fixtures.ops.k8s import (
@@ -118,7 +118,7 @@ def test_keda_scales_the_classifier_within_the_partitions() -> None:
     meta = trigger["metadata"]
     assert trigger["type"] == "kafka"
     assert meta["consumerGroup"] == ClassifierSettings.model_fields["classifier_group_id"].default
-    assert meta["topic"] == settings.get("TRIAGE_TOPIC_RECEIVED", topics.RECEIVED)
+    assert meta["topic"] == settings.get("TRIAGE_TOPIC_RECEIVED", RECEIVED_V1)
     assert meta["bootstrapServers"] == settings["TRIAGE_KAFKA_BOOTSTRAP"]
     assert meta["allowIdleConsumers"] == "false"
     assert int(meta["lagThreshold"]) > 0

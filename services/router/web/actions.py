@@ -14,10 +14,10 @@ from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from services.router.errors import Invalid, RouterError
 from services.router.web.context import PREFIX, Page, PageDep, error_message
 from services.router.web.pages import render_item
 from services.router.workflow import URGENCIES
+from shared.errors import ApiError, Invalid
 
 log = logging.getLogger(__name__)
 
@@ -60,19 +60,19 @@ async def take_next(queue: str, page: PageDep) -> Response:
         return expired(page)
     try:
         row = await page.router.workflow.claim(page.user, queue)
-    except RouterError as exc:
+    except ApiError as exc:
         return page.problem(exc)
     if row is None:
         return page.redirect(f"{PREFIX}/queues/{queue}?notice=nothing_to_claim")
     return page.redirect(f"{PREFIX}/items/{row['request_id']}?notice=claimed")
 
 
-async def _refused(page: Page, item_id: str, exc: RouterError, target: str | None) -> Response:
+async def _refused(page: Page, item_id: str, exc: ApiError, target: str | None) -> Response:
     """The item page as it is now, with the reason the action was refused."""
     assert page.user is not None
     try:
         item = await page.router.views.item(page.user, item_id)
-    except RouterError as missing:
+    except ApiError as missing:
         return page.problem(missing)
     params = {"holder": item.get("claimed_by") or "—", "queue": target or item["queue"]}
     return render_item(page, item, exc.status, error_message(page.t, exc, **params))
@@ -123,7 +123,7 @@ async def act(item_id: str, action: str, page: PageDep) -> Response:
         return expired(page)
     try:
         notice, result = await _apply(page, item_id, action, form)
-    except RouterError as exc:
+    except ApiError as exc:
         return await _refused(page, item_id, exc, text(form, "queue"))
     log.info("web action %s on item %s by %s", action, item_id, page.user.name)
     return page.redirect(_after(page, item_id, notice, result))

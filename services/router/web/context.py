@@ -19,13 +19,13 @@ from starlette.responses import Response
 
 from services.router import api
 from services.router.auth import ALL, Principal
-from services.router.errors import RouterError, Unauthenticated
 from services.router.state import RouterState
 from services.router.web.i18n import LANGUAGES, Translator, catalogue, negotiate
 from services.router.web.live import QueueEvents
 from services.router.web.render import Formatter, short_id
 from services.router.web.session import COOKIE, Session, SessionCodec, csrf_ok
 from services.router.web.settings import WebSettings
+from shared.errors import ApiError, Unauthenticated
 
 PREFIX = "/ui"
 LANG_COOKIE = "triage_lang"
@@ -146,14 +146,14 @@ class Page:
         html = self.web.templates.get_template(template).render({**base, **context})
         return self.finish(HTMLResponse(html, status_code=status))
 
-    def problem(self, exc: RouterError, **context: Any) -> Response:
+    def problem(self, exc: ApiError, **context: Any) -> Response:
         """An error page (404, 403, …) with a translated message."""
         return self.render(
             "error.html", status=exc.status, error=error_message(self.t, exc), **context
         )
 
 
-def error_message(t: Translator, exc: RouterError, **params: object) -> str:
+def error_message(t: Translator, exc: ApiError, **params: object) -> str:
     """The translated message of a domain error (its code), else a generic one."""
     key = f"error.{exc.code}"
     if key in catalogue("en"):

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from starlette.responses import Response
 
-from services.router.errors import RouterError
 from services.router.views import ItemFilter
 from services.router.web.context import PREFIX, PageDep
 from services.router.web.live import stream
 from services.router.web.viewmodel import item_view, priority_columns, queue_choices
+from shared.errors import ApiError
 from shared.events import Urgency
 
 log = logging.getLogger(__name__)
@@ -95,7 +95,7 @@ async def queue_page(
         items, cursor = await page.router.views.items(
             page.user, queue, filters, after or None, PAGE_SIZE
         )
-    except RouterError as exc:
+    except ApiError as exc:
         return page.problem(exc)
     chosen = {
         "urgency": filters.urgency or "",
@@ -122,7 +122,7 @@ async def item_page(item_id: str, page: PageDep) -> Response:
         return page.to_login()
     try:
         item = await page.router.views.item(page.user, item_id)
-    except RouterError as exc:
+    except ApiError as exc:
         return page.problem(exc)
     return render_item(page, item)
 

@@ -20,7 +20,6 @@ from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.responses import Response
 
-from services.router.errors import Unauthenticated
 from services.router.state import RouterState
 from services.router.web import actions, pages
 from services.router.web.context import LANG_COOKIE, PREFIX, PageDep, WebState, safe_next
@@ -29,6 +28,7 @@ from services.router.web.live import QueueEvents
 from services.router.web.render import environment
 from services.router.web.session import Session, SessionCodec
 from services.router.web.settings import WebSettings
+from shared.errors import Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def asset_versions() -> dict[str, str]:
 
 
 def build_web(router_state: RouterState, settings: WebSettings | None = None) -> WebState:
-    settings = settings or WebSettings()  # type: ignore[call-arg]
+    settings = settings or router_state.settings  # the page's settings are the router's
     if settings.web_session_secret is None:
         log.warning(
             "TRIAGE_WEB_SESSION_SECRET is not set: page logins end when this process "

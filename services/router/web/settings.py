@@ -1,4 +1,4 @@
-"""Settings of the team-lead web page (``TRIAGE_WEB_*``), read when the app starts."""
+"""Settings of the team-lead web page (``TRIAGE_WEB_*``): part of ``RouterSettings``."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from services.router.app import build_state, create_app
+from services.router.app import create_app
 from services.router.auth import Principal
 from services.router.consumer import ClassifiedWriter
 from services.router.db import create_pool, load_queries
@@ -17,7 +17,6 @@ from services.router.metrics import RouterMetrics
 from services.router.migrate import migrate
 from services.router.rules import Routing, load_rules
 from services.router.settings import DEFAULT_RULES, RouterSettings
-from services.router.state import RouterState
 from services.router.workflow import Workflow
 from shared.auth import hash_secret
 from shared.consumer import Consumed
@@ -97,13 +96,8 @@ def router_settings(database_url: str, **extra: Any) -> RouterSettings:
 
 
 @pytest.fixture
-async def router_state(migrated_url: str) -> RouterState:
-    return build_state(router_settings(migrated_url))
-
-
-@pytest.fixture
-async def client(router_state: RouterState) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(router_state)
+async def client(migrated_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(router_settings(migrated_url))
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),

@@ -321,7 +321,7 @@ async def test_queue_overview_counts(client: Client, store: Store) -> None:
 
 
 async def test_ops_endpoints(client: Client, store: Store) -> None:
-    assert (await client.get("/healthz")).json() == {"status": "alive"}
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
     assert (await client.get("/readyz")).json() == {"status": "ready"}
     await store(classified("energy_aid"))
     await claim(client, "alice")

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from services.router.errors import Conflict
 from services.router.workflow import Workflow
+from shared.errors import Conflict
 from tests.fixtures.factories import classified
 from tests.integration.router.conftest import Store, person
 

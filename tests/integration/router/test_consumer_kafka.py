@@ -13,7 +13,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from services.router.app import build_state, create_app
+from services.router.app import create_app
 from shared.events import encode
 from tests.fixtures.factories import classified
 from tests.fixtures.stack import Topics
@@ -77,7 +77,7 @@ async def test_classified_events_become_items_exactly_once(
         router_batch_timeout_ms=50,
         kafka_topic_partitions=2,
     )
-    app = create_app(build_state(settings))
+    app = create_app(settings)
     events = [
         classified("energy_aid", "high"),
         classified("housing"),

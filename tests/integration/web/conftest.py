@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from services.router.app import build_state, create_app
+from services.router.app import create_app
 from services.router.web.routes import build_web
 from services.router.web.settings import WebSettings
 from stack.procs import free_port
@@ -33,8 +33,8 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 def web_app(database_url: str, **web: Any) -> FastAPI:
-    state = build_state(router_settings(database_url))
-    app = create_app(state)
+    app = create_app(router_settings(database_url))
+    state = app.state.router
     values: dict[str, Any] = {"web_session_secret": "test-secret", "web_stream_max_s": 5, **web}
     app.state.web = build_web(state, WebSettings(**values))
     return app

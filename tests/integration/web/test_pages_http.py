@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from services.router.app import build_state, create_app
+from services.router.app import create_app
 from tests.fixtures.factories import classified
 from tests.integration.router.conftest import Store, router_settings
 from tests.integration.web.conftest import csrf_of, login
@@ -64,7 +64,7 @@ async def test_a_cookie_signed_with_another_key_is_ignored(page_client: Client) 
 
 
 async def test_trusted_proxy_header_is_an_identity(migrated_url: str) -> None:
-    app = create_app(build_state(router_settings(migrated_url, router_trust_proxy_header=True)))
+    app = create_app(router_settings(migrated_url, router_trust_proxy_header=True))
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),

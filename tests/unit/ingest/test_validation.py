@@ -9,12 +9,12 @@ import pytest
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
-from services.ingest.app import _batch_items
 from services.ingest.intake import Ingest
 from services.ingest.settings import IngestSettings
+from services.ingest.validation import Rules
 from shared.auth import hash_secret
+from shared.errors import ApiError
 from shared.events import RequestReceived, request_id_for
-from shared.http import ApiError
 from tests.fixtures.samples import GOOD
 
 
@@ -27,12 +27,12 @@ def ingest() -> Ingest:
 
 def _problem(ingest: Ingest, data: object) -> ApiError:
     with pytest.raises(ApiError) as info:
-        ingest.validate(data, "demo")
+        ingest.rules.validate(data, "demo")
     return info.value
 
 
 def test_valid_request_becomes_an_event(ingest: Ingest) -> None:
-    item = ingest.validate(dict(GOOD, received_at="2026-11-20T09:00:00+01:00"), "demo")
+    item = ingest.rules.validate(dict(GOOD, received_at="2026-11-20T09:00:00+01:00"), "demo")
     event = ingest.to_event(item)
     assert isinstance(event, RequestReceived)
     assert event.request_id == request_id_for("demo", "case-1")
@@ -92,7 +92,8 @@ def test_other_source_is_403(ingest: Ingest) -> None:
 
 
 def test_batch_envelope() -> None:
-    assert _batch_items({"requests": [1, 2]}, 5) == [1, 2]
+    _batch_items = Rules(IngestSettings(ingest_max_batch=5)).batch_items
+    assert _batch_items({"requests": [1, 2]}) == [1, 2]
     bad_envelopes: list[object] = [
         {},
         {"requests": []},
@@ -102,9 +103,9 @@ def test_batch_envelope() -> None:
     ]
     for bad in bad_envelopes:
         with pytest.raises(ApiError):
-            _batch_items(bad, 5)
+            _batch_items(bad)
     with pytest.raises(ApiError) as info:
-        _batch_items({"requests": [1] * 6}, 5)
+        _batch_items({"requests": [1] * 6})
     assert info.value.status == 413
 
 

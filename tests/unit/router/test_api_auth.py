@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from services.router.app import build_state, create_app
+from services.router.app import create_app
 from services.router.settings import RouterSettings
 from shared.auth import hash_secret
 
@@ -48,7 +48,7 @@ def client() -> Iterator[TestClient]:
         router_consumer_enabled=False,
     )  # type: ignore[call-arg]  # fmt: skip
     # No `with`: the lifespan (database pool) does not run.
-    yield TestClient(create_app(build_state(settings)), raise_server_exceptions=False)
+    yield TestClient(create_app(settings), raise_server_exceptions=False)
 
 
 @pytest.mark.parametrize(("path", "_good"), MUTATING)

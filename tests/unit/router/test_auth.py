@@ -5,17 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from services.router.auth import (
     AuthConfigError,
     Authenticator,
-    bearer,
-    check_key_hashes,
     load_users,
     parse_users,
 )
-from services.router.errors import Forbidden, Unauthenticated
-from shared.auth import hash_secret
+from services.router.settings import RouterSettings
+from shared.auth import bearer, hash_secret
+from shared.errors import Forbidden, Unauthenticated
 
 USERS = {
     "alice": {"token_sha256": hash_secret("a-token"), "queues": ["energy_aid", "review"]},
@@ -123,9 +123,11 @@ def test_users_file_adds_users_and_refuses_duplicates(tmp_path: Path) -> None:
 
 
 def test_ingest_keys_must_be_hashed() -> None:
-    assert check_key_hashes({"demo": hash_secret("k")}, "X") == {"demo": hash_secret("k")}
-    with pytest.raises(AuthConfigError, match=r"source\(s\) \['demo'\]"):
-        check_key_hashes({"demo": "plain-key"}, "TRIAGE_INGEST_API_KEYS")
+    keys = RouterSettings(ingest_api_keys={"demo": hash_secret("k")}).ingest_api_keys
+    assert keys == {"demo": hash_secret("k")}
+    with pytest.raises(ValidationError, match=r"source\(s\) \['demo'\]") as info:
+        RouterSettings(ingest_api_keys={"demo": "plain-key"})
+    assert "plain-key" not in str(info.value)  # the refusal never echoes the secret
 
 
 def test_bearer_parsing() -> None:

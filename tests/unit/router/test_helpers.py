@@ -13,13 +13,13 @@ from prometheus_client import CollectorRegistry
 
 from benchmarks.queue.run import SECTION, update_docs
 from services.router.consumer import batch_columns
-from services.router.errors import Invalid
 from services.router.export import case_row, case_text
 from services.router.metrics import RouterMetrics
 from services.router.paging import decode_cursor, encode_cursor, page
 from services.router.rules import load_rules
 from services.router.settings import DEFAULT_RULES, RouterSettings
 from services.router.views import status_of, summarise_queues
+from shared.errors import Invalid
 from tests.fixtures.factories import classified
 
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
@@ -165,12 +165,13 @@ def test_queue_gauges_go_to_zero_when_a_series_disappears() -> None:
 def test_settings_read_the_shared_ingest_keys_and_users_json(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TRIAGE_INGEST_API_KEYS", '{"demo": "sha256:abc"}')
+    hashed = "sha256:" + "ab" * 32  # a well-formed hash: the settings refuse any other
+    monkeypatch.setenv("TRIAGE_INGEST_API_KEYS", json.dumps({"demo": hashed}))
     monkeypatch.setenv("TRIAGE_ROUTER_USERS", '{"lena": {"queues": ["*"], "role": "lead"}}')
     monkeypatch.setenv("TRIAGE_ROUTER_TRUSTED_PROXIES", '["10.0.0.0/8"]')
     monkeypatch.setenv("TRIAGE_PORT", "9100")
     settings = RouterSettings()  # type: ignore[call-arg]
-    assert settings.ingest_api_keys == {"demo": "sha256:abc"}
+    assert settings.ingest_api_keys == {"demo": hashed}
     assert settings.router_users["lena"]["role"] == "lead"
     assert settings.router_trusted_proxies == ["10.0.0.0/8"]
     assert settings.port == 9100 and settings.router_rules == DEFAULT_RULES

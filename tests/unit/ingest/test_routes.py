@@ -1,6 +1,6 @@
-"""``POST /v1/requests``: the ASGI fast path answers exactly as the FastAPI route does.
+"""``POST /v1/requests`` and the batch route: every refusal, named, with its headers.
 
-Both apps run in-process without their lifespan; the publisher is replaced by a
+The app runs in-process without its lifespan; the publisher is replaced by a
 fake that acknowledges (or not), so no broker is involved.
 """
 
@@ -14,7 +14,6 @@ import pytest
 from starlette.testclient import TestClient
 
 from services.ingest.app import create_app
-from services.ingest.fastpath import SubmitFastPath
 from services.ingest.publisher import BrokerUnavailable
 from services.ingest.settings import IngestSettings
 from shared.auth import hash_secret
@@ -35,15 +34,13 @@ class FakePublisher:
         self.published.append(event)
 
 
-def _client(fast: bool) -> tuple[TestClient, FakePublisher]:
+def _client() -> tuple[TestClient, FakePublisher]:
     settings = IngestSettings(
         ingest_api_keys={"demo": hash_secret("demo-key"), "other": hash_secret("other-key")},
         ingest_max_text_chars=200,
         ingest_max_request_bytes=8192,
     )  # type: ignore[call-arg]
     app = create_app(settings)
-    if not fast:
-        app.user_middleware = [m for m in app.user_middleware if m.cls is not SubmitFastPath]
     publisher = FakePublisher()
     app.state.ingest.publisher = publisher
     # No `with`: the lifespan (broker connection) does not run.
@@ -51,8 +48,8 @@ def _client(fast: bool) -> tuple[TestClient, FakePublisher]:
 
 
 @pytest.fixture(scope="module")
-def clients() -> Iterator[dict[bool, tuple[TestClient, FakePublisher]]]:
-    yield {True: _client(fast=True), False: _client(fast=False)}
+def clients() -> Iterator[tuple[TestClient, FakePublisher]]:
+    yield _client()
 
 
 def _json(**change: Any) -> bytes:
@@ -88,25 +85,40 @@ def _post(client: TestClient, body: bytes, headers: dict[str, str]) -> Any:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_fast_path_answers_as_the_route_does(
-    clients: dict[bool, tuple[TestClient, FakePublisher]], case: str
+def test_each_input_gets_its_answer(clients: tuple[TestClient, FakePublisher], case: str) -> None:
+    body, headers, status = CASES[case]
+    response = _post(clients[0], body, headers)
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers.get("www-authenticate") == ("Bearer" if status == 401 else None)
+    assert "retry-after" not in response.headers
+    if status >= 400:
+        assert set(response.json()) == {"error", "message", "details"}
+        assert response.json()["error"] and response.json()["message"]
+
+
+# The batch route shares the caller-and-body step: the same refusals, before any item.
+SHARED_STEP = [c for c in CASES if c.startswith(("no credentials", "wrong", "unknown key",
+               "malformed", "invalid UTF-8", "deeply", "body too large"))]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", SHARED_STEP)
+def test_batch_route_refuses_the_same_way(
+    clients: tuple[TestClient, FakePublisher], case: str
 ) -> None:
     body, headers, status = CASES[case]
-    fast = _post(clients[True][0], body, headers)
-    route = _post(clients[False][0], body, headers)
-    assert fast.status_code == route.status_code == status, (fast.text, route.text)
-    assert fast.json() == route.json()
-    assert fast.headers["content-type"] == route.headers["content-type"] == "application/json"
-    for name in ("www-authenticate", "retry-after"):
-        assert fast.headers.get(name) == route.headers.get(name)
-    if status >= 400:
-        assert fast.json()["error"] and fast.json()["message"]
+    single = _post(clients[0], body, headers)
+    batch = clients[0].post(
+        "/v1/requests:batch", content=body, headers={**headers, "Content-Type": "application/json"}
+    )
+    assert batch.status_code == single.status_code == status, batch.text
+    assert batch.json() == single.json()
 
 
 def test_accepted_request_is_published_once_with_its_id(
-    clients: dict[bool, tuple[TestClient, FakePublisher]],
+    clients: tuple[TestClient, FakePublisher],
 ) -> None:
-    client, publisher = clients[True]
+    client, publisher = clients
     before = len(publisher.published)
     response = _post(client, _json(external_id="once"), KEY)
     assert response.status_code == 202
@@ -115,17 +127,16 @@ def test_accepted_request_is_published_once_with_its_id(
 
 
 def test_a_declared_length_over_the_limit_is_refused_before_reading(
-    clients: dict[bool, tuple[TestClient, FakePublisher]],
+    clients: tuple[TestClient, FakePublisher],
 ) -> None:
     headers = {**KEY, "Content-Length": "999999"}
-    response = clients[True][0].post("/v1/requests", content=_json(), headers=headers)
+    response = clients[0].post("/v1/requests", content=_json(), headers=headers)
     assert response.status_code == 413
     assert response.json()["error"] == "too_large"
 
 
-@pytest.mark.parametrize("fast", [True, False])
-def test_broker_down_is_503_with_retry_after(fast: bool) -> None:
-    client, publisher = _client(fast)
+def test_broker_down_is_503_with_retry_after() -> None:
+    client, publisher = _client()
     publisher.up = False
     response = _post(client, _json(), KEY)
     assert response.status_code == 503
@@ -133,10 +144,10 @@ def test_broker_down_is_503_with_retry_after(fast: bool) -> None:
     assert response.json()["error"] == "broker_unavailable"
 
 
-def test_fast_path_requests_are_counted_under_the_route_template(
-    clients: dict[bool, tuple[TestClient, FakePublisher]],
+def test_requests_are_counted_under_the_route_template(
+    clients: tuple[TestClient, FakePublisher],
 ) -> None:
-    client = clients[True][0]
+    client = clients[0]
     _post(client, _json(external_id="counted"), KEY)
     metrics = client.get("/metrics").text
     labels = 'method="POST",route="/v1/requests",service="ingest",status="202"'
@@ -144,10 +155,12 @@ def test_fast_path_requests_are_counted_under_the_route_template(
     assert 'triage_ingest_requests_total{outcome="accepted"}' in metrics
 
 
-def test_other_paths_and_methods_go_to_fastapi(
-    clients: dict[bool, tuple[TestClient, FakePublisher]],
+def test_other_paths_and_methods(
+    clients: tuple[TestClient, FakePublisher],
 ) -> None:
-    client = clients[True][0]
+    client = clients[0]
     assert client.get("/v1/requests").status_code == 405
+    assert client.get("/v1/requests").json()["error"] == "method_not_allowed"
+    assert client.get("/nowhere").json()["error"] == "not_found"
     assert client.get("/healthz").json() == {"status": "ok"}
     assert "/v1/requests" in client.get("/openapi.json").json()["paths"]

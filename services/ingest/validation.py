@@ -1,0 +1,164 @@
+"""Every rule a request to ingest must pass, single or batch: this is where any field,
+limit or envelope is validated (and which status refuses it).
+
+- body size: ``check_declared_length`` / ``check_size`` (413 ``too_large``)
+- JSON and UTF-8: ``parse_json`` (400 ``malformed_json`` / ``invalid_utf8``)
+- each field: the pydantic models below (422 ``validation_failed``, each field named)
+- text length and the key's own source: ``Rules.checked`` (413, 403 ``forbidden``)
+- the batch envelope ``{"requests": [...]}``: ``Rules.batch_items`` (422, 413)
+
+The OpenAPI document (``services/ingest/openapi.py``) is generated from these models.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import ValidationError as PydanticError
+
+from services.ingest.settings import IngestSettings
+from shared.errors import Forbidden, Invalid, Malformed, TooLarge, validation_error
+from shared.events import Channel
+
+Source = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+]
+ExternalId = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
+]
+NonBlank = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
+MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+MetaValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class AttachmentIn(_Strict):
+    name: Annotated[str, StringConstraints(max_length=255)] = ""
+    text: str
+
+
+class IntakeRequest(_Strict):
+    """One request from an intake system."""
+
+    source: Source = Field(description="intake source; must match the API key's source")
+    external_id: ExternalId = Field(description="the source's own id; retries reuse it")
+    channel: Channel
+    subject: Annotated[str, StringConstraints(max_length=1000)] = ""
+    body: NonBlank = Field(description="the request text (not empty)")
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] | None = Field(
+        None, description="ISO 639-1 code when the source knows it"
+    )
+    received_at: AwareDatetime | None = Field(
+        None, description="when the source received it (with timezone); default now"
+    )
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
+    metadata: dict[MetaKey, MetaValue] = Field(default_factory=dict, max_length=50)
+
+    def text_chars(self) -> int:
+        return len(self.subject) + len(self.body) + sum(len(a.text) for a in self.attachments)
+
+
+class BatchIn(_Strict):
+    """Documentation of the batch body; items are validated one by one (``batch_items``)."""
+
+    requests: list[IntakeRequest] = Field(min_length=1)
+
+
+def parse_json(raw: bytes) -> object:
+    """The JSON value of a body, or a 400 saying what is wrong with it."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Malformed(f"body is not valid UTF-8 (byte {exc.start})", code="invalid_utf8") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Malformed(
+            f"body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            code="malformed_json",
+        ) from exc
+    except RecursionError as exc:  # e.g. [[[[...]]]] 100,000 deep: a 400, not a 500
+        raise Malformed("body is nested too deeply", code="malformed_json") from exc
+
+
+class Rules:
+    """The limits of one service's settings, applied to bodies and requests."""
+
+    def __init__(self, settings: IngestSettings) -> None:
+        self.max_bytes = settings.ingest_max_request_bytes
+        self.max_chars = settings.ingest_max_text_chars
+        self.max_batch = settings.ingest_max_batch
+
+    def too_large(self) -> TooLarge:
+        return TooLarge(f"HTTP body over {self.max_bytes} bytes")
+
+    def check_declared_length(self, content_length: str | None) -> None:
+        """Refuse a body announced too large before reading any of it."""
+        if content_length and content_length.isdigit() and int(content_length) > self.max_bytes:
+            raise self.too_large()
+
+    def check_size(self, size: int) -> None:
+        """Called as the body arrives: a 413 as soon as it grows past the limit."""
+        if size > self.max_bytes:
+            raise self.too_large()
+
+    def parse_one(self, raw: bytes, source: str) -> IntakeRequest:
+        """The request in a body of ``POST /v1/requests``.
+
+        pydantic parses and validates the bytes in one pass. Whatever it refuses is
+        parsed again the way ``validate`` does it, which names the problem precisely
+        (400 for bad UTF-8 or JSON, 422 per field): the refusals are the same either
+        way, only valid requests skip the second parse.
+        """
+        try:
+            item = IntakeRequest.model_validate_json(raw)
+        except PydanticError:
+            return self.validate(parse_json(raw), source)
+        return self.checked(item, source)
+
+    def validate(self, data: object, source: str) -> IntakeRequest:
+        """One parsed JSON value (a body, or an item of a batch) as a request of ``source``."""
+        if not isinstance(data, dict):
+            raise Invalid("the request must be a JSON object", code="validation_failed")
+        try:
+            # JSON mode: strings for date-times and enums are the JSON way of writing them.
+            item = IntakeRequest.model_validate_json(json.dumps(data))
+        except PydanticError as exc:
+            raise validation_error(exc) from exc
+        return self.checked(item, source)
+
+    def checked(self, item: IntakeRequest, source: str) -> IntakeRequest:
+        """What the models cannot say alone: the text limit and the caller's own source."""
+        if item.text_chars() > self.max_chars:
+            raise TooLarge(f"subject + body + attachments over {self.max_chars} characters")
+        if item.source != source:
+            raise Forbidden(f"this API key may not send requests for source {item.source!r}")
+        return item
+
+    def batch_items(self, data: object) -> list[object]:
+        """The items of a batch body ``{"requests": [...]}`` (each validated later, alone)."""
+        if (
+            not isinstance(data, dict)
+            or set(data) != {"requests"}
+            or not isinstance(data["requests"], list)
+        ):
+            raise Invalid(
+                'expected an object {"requests": [ ... ]}',
+                code="validation_failed",
+                details=[{"field": "requests", "problem": "required list of requests"}],
+            )
+        items: list[object] = data["requests"]
+        if not items:
+            raise Invalid(
+                "requests is empty",
+                code="validation_failed",
+                details=[{"field": "requests", "problem": "must hold at least one request"}],
+            )
+        if len(items) > self.max_batch:
+            raise TooLarge(f"at most {self.max_batch} requests per batch ({len(items)} sent)")
+        return items
