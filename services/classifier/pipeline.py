@@ -11,6 +11,7 @@ from typing import Protocol
 from services.classifier.cues import CueLexicon, raise_urgency
 from services.classifier.model.predictor import Prediction
 from shared.events import (
+    DEFAULT_URGENCY,
     Classification,
     CueHit,
     Explanation,
@@ -64,7 +65,7 @@ class Classifier:
         self, event: RequestReceived, text: str, pred: Prediction, lang: tuple[str, float]
     ) -> Classification:
         cues = self.lexicon.find(text)
-        model_urgency = pred.urgency or "normal"
+        model_urgency = pred.urgency or DEFAULT_URGENCY
         urgency = raise_urgency(model_urgency, cues)
         language, language_confidence = lang
         if language == "unknown" and event.language:

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from services.router.errors import Invalid, RouterError
 from services.router.web.context import PREFIX, Page, PageDep, error_message
 from services.router.web.pages import render_item
-from services.router.workflow import URGENCIES
+from shared.events import URGENCIES
 
 log = logging.getLogger(__name__)
 
