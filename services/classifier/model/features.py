@@ -20,6 +20,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
+from services.classifier.embedding.base import normalise_rows
+
 FeatureMode = Literal["concat", "embedding", "tfidf"]
 FEATURE_MODES: tuple[str, ...] = ("concat", "embedding", "tfidf")
 # A scipy CSR matrix or a dense float32 array (scipy ships no type hints).
@@ -138,9 +140,7 @@ def center(
     """``embeddings - mean``, rows renormalised to unit length (identity if mean is None)."""
     if mean is None:
         return embeddings
-    shifted = embeddings - mean
-    norms = np.linalg.norm(shifted, axis=1, keepdims=True)
-    return (shifted / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    return normalise_rows(embeddings - mean)
 
 
 class FeatureSpace:
