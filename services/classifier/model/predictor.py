@@ -108,11 +108,18 @@ class TriageModel:
         self._nn_urgencies = neighbours.urgencies
 
     @classmethod
-    def load(cls, model_dir: str | Path, embedder: Embedder) -> TriageModel:
-        """Verify checksums, check the embedder matches the recorded one, load."""
+    def load(
+        cls, model_dir: str | Path, embedder: Embedder, manifest: dict[str, Any] | None = None
+    ) -> TriageModel:
+        """Verify checksums, check the embedder matches the recorded one, load.
+
+        ``manifest``: the directory's manifest when the caller has read it already.
+        """
         model_dir = Path(model_dir)
+        if manifest is None:
+            manifest = read_manifest(model_dir)
         # The embedder check is cheap: fail on it before deserialising anything.
-        recorded = EmbedderSpec.from_dict(read_manifest(model_dir)["embedder"])
+        recorded = EmbedderSpec.from_dict(manifest["embedder"])
         if embedder.spec != recorded:
             raise ArtifactError(
                 f"{model_dir}: trained with embedder {recorded.backend}/{recorded.name} "
@@ -121,7 +128,7 @@ class TriageModel:
                 f"(weights {embedder.spec.weights_sha256[:12]}…, dim {embedder.spec.dim}); "
                 "load the recorded embedder or retrain the model"
             )
-        artifact = load_artifact(model_dir)
+        artifact = load_artifact(model_dir, manifest)
         config = ModelConfig.from_dict(artifact.manifest["config"])
         features = FeatureSpace(config.features, artifact.tfidf, artifact.embedding_mean)
         model = cls(
