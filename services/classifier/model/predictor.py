@@ -19,14 +19,12 @@ import numpy.typing as npt
 from services.classifier.embedding.base import Embedder, EmbedderSpec
 from services.classifier.model.artifact import ArtifactError, load_artifact, read_manifest
 from services.classifier.model.features import FeatureSpace, ModelConfig
-from services.classifier.model.thresholds import top_two
+from services.classifier.model.gate import REASON_CLOSE_CALL, REASON_LOW_CONFIDENCE, top_two
 
 log = logging.getLogger(__name__)
 
 TOP_K = 3
 NEIGHBOURS_K = 3
-REASON_LOW_CONFIDENCE = "below_class_threshold"
-REASON_CLOSE_CALL = "top_two_close"
 
 
 @dataclass(frozen=True)

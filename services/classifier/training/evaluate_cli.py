@@ -16,10 +16,11 @@ import numpy as np
 import numpy.typing as npt
 
 from services.classifier.embedding.factory import ALL_BACKENDS, HASHING, load_embedder
-from services.classifier.model import thresholds as thr
 from services.classifier.model.artifact import read_manifest
+from services.classifier.model.gate import top_two
 from services.classifier.settings import ModelPaths
 from services.classifier.training import metrics as met
+from services.classifier.training import thresholds as thr
 from services.classifier.training.cli_support import run_reporting, setup_cli_logging
 from services.classifier.training.data import CaseSet, load_cases
 from services.classifier.training.trainer import mask_texts
@@ -45,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _gate_block(model: Any, proba: npt.NDArray[np.float64], y_true: list[str]) -> dict[str, Any]:
-    top, confidence, margin = thr.top_two(proba)
+    top, confidence, margin = top_two(proba)
     predicted = np.asarray(model.type_labels)[top]
     correct = predicted == np.asarray(y_true)
     gate = model.manifest["gate"]
