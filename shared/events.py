@@ -47,13 +47,23 @@ class Channel(StrEnum):
 
 
 class Urgency(StrEnum):
+    """The urgency levels, most urgent first: the one place they and their order are written.
+
+    Everything else derives from this declaration (the SQL CHECK constraints
+    excepted, which must list the values literally).
+    """
+
     critical = "critical"
     high = "high"
     normal = "normal"
     low = "low"
 
 
-URGENCY_ORDER: dict[str, int] = {"critical": 0, "high": 1, "normal": 2, "low": 3}
+# Rank of each level, 0 the most urgent: the declaration order above.
+URGENCY_ORDER: dict[str, int] = {level.value: rank for rank, level in enumerate(Urgency)}
+URGENCIES: tuple[str, ...] = tuple(level.value for level in Urgency)
+# What a request gets when the model has no urgency head; cues can still raise it.
+DEFAULT_URGENCY = Urgency.normal
 
 
 class _Event(BaseModel):

@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from services.classifier.embedding.base import EmbedderSpec, Vectors
+from services.classifier.embedding.base import EmbedderSpec, Vectors, normalise_rows
 
 BACKEND = "hashing"
 _VERSION = "v1"  # bump when the hashing scheme changes: the spec checksum changes with it
@@ -58,6 +58,4 @@ class HashingEmbedder:
             for token in _tokens(text):
                 index, sign = _bucket(token, self._dim)
                 out[row, index] += sign
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return out / norms
+        return normalise_rows(out)

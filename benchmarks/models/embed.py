@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from services.classifier.embedding.base import Embedder, EmbedderSpec
+from services.classifier.embedding.factory import load_embedder
+from services.classifier.settings import ModelPaths
 from services.classifier.training.data import load_cases
-from services.classifier.training.embedders import load_embedder
 from services.classifier.training.trainer import mask_texts
 
 log = logging.getLogger(__name__)
@@ -98,11 +99,16 @@ def embed_files(
 
 
 def run(
-    backend: str, location: str | None, datasets: Path, files: list[str], cache: Path
+    backend: str,
+    location: str | None,
+    datasets: Path,
+    files: list[str],
+    cache: Path,
+    models_dir: Path,
 ) -> dict[str, Any]:
     texts = [load_masked(datasets, name) for name in files]
     start = time.perf_counter()
-    embedder = load_embedder(backend, location)
+    embedder = load_embedder(backend, location, models_dir=models_dir)
     load_s = time.perf_counter() - start
     speed = measure_speed(embedder, probe_texts(texts))
     embedded = embed_files(embedder, datasets, files, texts, cache)
@@ -127,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--result", required=True, type=Path)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    result = run(args.backend, args.location, args.datasets, args.files.split(","), args.cache)
+    files = args.files.split(",")
+    models_dir = ModelPaths().models_dir
+    result = run(args.backend, args.location, args.datasets, files, args.cache, models_dir)
     args.result.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 

@@ -204,7 +204,7 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.models import report as bench_report
-    from services.classifier.embedding.build.cli import cache_dir
+    from services.classifier.settings import ModelPaths
 
     p = argparse.ArgumentParser(prog="eval-benchmarks", description=__doc__)
     p.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.datasets.is_dir():
         print(f"eval-benchmarks: {args.datasets} not found; nothing to do", file=sys.stderr)
         return 0
-    cache = cache_dir()
+    cache = ModelPaths().cache_dir
     results = run(args.datasets, [b for b in args.embedders.split(",") if b], cache, args.seed)
     results["machine"] = bench_report.machine_info()
     out_json = args.json or cache / "benchmarks" / "classifier.json"

@@ -107,17 +107,17 @@ def text_set(name: str) -> list[str]:
     raise ValueError(f"unknown text set {name!r}")
 
 
-def load_variant(variant: str, threads: int) -> Any:
-    from services.classifier.embedding.build.cli import default_e5_dir
+def load_variant(variant: str, threads: int, models_dir: Path) -> Any:
     from services.classifier.embedding.factory import load_embedder
+    from services.classifier.embedding.formats import e5_dir
     from services.classifier.embedding.sentence_transformer import SentenceTransformerEmbedder
 
     if variant == "fp32":
-        return SentenceTransformerEmbedder(default_e5_dir(), threads=threads, fp16_lookup=False)
+        return SentenceTransformerEmbedder(e5_dir(models_dir), threads=threads, fp16_lookup=False)
     if variant == "fp16-lookup":
-        return SentenceTransformerEmbedder(default_e5_dir(), threads=threads, fp16_lookup=True)
+        return SentenceTransformerEmbedder(e5_dir(models_dir), threads=threads, fp16_lookup=True)
     if variant == "onnx-int8":
-        return load_embedder("sentence-transformers-onnx", threads=threads)
+        return load_embedder("sentence-transformers-onnx", models_dir=models_dir, threads=threads)
     raise ValueError(f"unknown variant {variant!r}")
 
 
@@ -129,10 +129,12 @@ def _rss_mb() -> float:
     return float("nan")
 
 
-def run_child(variant: str, set_name: str, threads: int, out_npy: Path) -> dict[str, Any]:
+def run_child(
+    variant: str, set_name: str, threads: int, out_npy: Path, models_dir: Path
+) -> dict[str, Any]:
     texts = text_set(set_name)
     started = time.perf_counter()
-    embedder = load_variant(variant, threads)
+    embedder = load_variant(variant, threads, models_dir)
     embedder.encode(WARM_UP)  # the first call initialises kernels and pools
     loaded_rss = _rss_mb()
     result: dict[str, Any] = {"load_s": time.perf_counter() - started, "rss_loaded_mb": loaded_rss}
@@ -214,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         variant, set_name, threads, npy = args.child
-        print(json.dumps(run_child(variant, set_name, int(threads), Path(npy))))
+        from services.classifier.settings import ModelPaths
+
+        models_dir = ModelPaths().models_dir
+        print(json.dumps(run_child(variant, set_name, int(threads), Path(npy), models_dir)))
         return 0
     report = run_all(args.variants.split(","), args.sets.split(","), args.repeats, args.threads)
     text = json.dumps(report, indent=2)

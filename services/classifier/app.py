@@ -111,8 +111,14 @@ def load_classifier(settings: ClassifierSettings) -> Classifier:
     from services.classifier.cues import CueLexicon
     from services.classifier.language import LanguageDetector
     from services.classifier.model.loading import load_model
+    from services.classifier.model.paths import default_model_dir
 
-    model = load_model(settings.model_dir, settings.embedder_path, settings.classifier_threads)
+    model = load_model(
+        settings.model_dir or default_model_dir(settings.models_dir),
+        models_dir=settings.models_dir,
+        embedder_path=settings.embedder_path,
+        threads=settings.classifier_threads,
+    )
     # four languages keep the detector at ~130 MB (eleven cost ~350 MB) for the RSS budget
     detector = LanguageDetector(languages=("fr", "nl", "en", "de"))
     return Classifier(model, CueLexicon.load(), detector)

@@ -17,17 +17,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 
 from shared import pii
-from shared.events import URGENCY_ORDER
+from shared.events import DEFAULT_URGENCY, URGENCY_ORDER, Urgency
 
 logger = logging.getLogger(__name__)
 
-CueLevel = Literal["critical", "high"]
-LEVELS: tuple[CueLevel, ...] = ("critical", "high")
+# A cue forces a level above the default: one that merely said "normal" would change nothing.
+LEVELS: tuple[Urgency, ...] = tuple(
+    level for level in Urgency if URGENCY_ORDER[level] < URGENCY_ORDER[DEFAULT_URGENCY]
+)
 LANGUAGES = frozenset({"fr", "nl", "en", "de"})
 SNIPPET_CONTEXT = 40  # characters of context on each side of a match
 
@@ -43,7 +45,7 @@ class LexiconError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Cue:
     id: str
-    level: CueLevel
+    level: Urgency
     terms: tuple[str, ...]  # as written in the file, all languages
 
 
@@ -52,7 +54,7 @@ class CueMatch:
     """One occurrence of a cue term; ``snippet`` is masked context, safe to store."""
 
     cue_id: str
-    level: CueLevel
+    level: Urgency
     start: int
     end: int
     term: str  # the lexicon term that matched (from the file, not from the text)
@@ -208,8 +210,9 @@ def _parse_cue(source: str, index: int, raw: Any) -> Cue:
         raise _fail(source, where, f"unknown field(s) {sorted(unknown)}")
     level = raw.get("level")
     if level not in LEVELS:
-        raise _fail(source, where, f"unknown level {level!r} (expected critical or high)")
-    return Cue(cue_id, level, _parse_terms(source, where, raw.get("terms")))
+        expected = " or ".join(LEVELS)
+        raise _fail(source, where, f"unknown level {level!r} (expected {expected})")
+    return Cue(cue_id, Urgency(level), _parse_terms(source, where, raw.get("terms")))
 
 
 def parse_lexicon(data: Any, source: str = "<lexicon>") -> list[Cue]:
@@ -338,12 +341,12 @@ def _snippet(text: str, start: int, end: int, spans: list[pii.PiiSpan]) -> str:
     return ("…" if left > 0 else "") + snippet + ("…" if right < len(text) else "")
 
 
-def raise_urgency(model_urgency: str, matches: Iterable[CueMatch]) -> str:
-    """The higher of the model's urgency and the cue levels (critical > high > normal > low)."""
+def raise_urgency(model_urgency: str, matches: Iterable[CueMatch]) -> Urgency:
+    """The higher of the model's urgency and the cue levels (order: ``shared.events.Urgency``)."""
     if model_urgency not in URGENCY_ORDER:
         raise ValueError(f"unknown urgency {model_urgency!r}")
-    best = str(model_urgency)
+    best = Urgency(model_urgency)
     for match in matches:
         if URGENCY_ORDER[match.level] < URGENCY_ORDER[best]:  # rank 0 is the most urgent
-            best = match.level
+            best = Urgency(match.level)
     return best

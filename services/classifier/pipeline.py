@@ -1,7 +1,23 @@
-"""From received requests to classified events: masking, model, cues, language, gate.
+"""From received requests to classified events: the steps, composed in order.
 
 Pure given its components (model, lexicon, language detector): no I/O here, so it
-is tested without a broker.
+is tested without a broker. For each batch of requests:
+
+1. mask personal data (``shared/pii.py``): the model, the language detector and
+   the cue snippets only ever see masked text;
+2. the model (``model/predictor.py``): types, urgencies, confidence gate, neighbours;
+3. the urgency (below) and the language (``language.py``);
+4. the event fields (``model/contract.py``).
+
+Every step that decides a request's urgency, in the order they apply:
+
+1. the model's urgency head (``model/predictor.py``); a model trained without
+   urgency labels has none, and then
+2. the default, ``shared.events.DEFAULT_URGENCY`` ("normal"), stands in;
+3. the cue lexicon (``cues.py`` + ``data/urgency_cues.yaml``) raises that level
+   when the text names an urgent situation, never lowers it;
+4. downstream, the router's rules (``services/router/rules.yaml``) turn the
+   urgency into a priority and an SLA.
 """
 
 from __future__ import annotations
@@ -9,15 +25,14 @@ from __future__ import annotations
 from typing import Protocol
 
 from services.classifier.cues import CueLexicon, raise_urgency
+from services.classifier.model.contract import classification
 from services.classifier.model.predictor import Prediction
 from shared.events import (
+    DEFAULT_URGENCY,
     Classification,
-    CueHit,
-    Explanation,
-    Neighbour,
     RequestClassified,
     RequestReceived,
-    Scored,
+    Urgency,
 )
 from shared.pii import mask
 
@@ -37,6 +52,13 @@ class UnclassifiableRequest(ValueError):
     """A valid event that holds nothing to classify."""
 
 
+def _language(detected: tuple[str, float], declared: str | None) -> tuple[str, float]:
+    """The detected language, else the source's own word (unverified: confidence 0)."""
+    if detected[0] == "unknown" and declared:
+        return declared, 0.0
+    return detected
+
+
 class Classifier:
     def __init__(self, model: Model, lexicon: CueLexicon, detector: Detector) -> None:
         self.model = model
@@ -44,7 +66,6 @@ class Classifier:
         self.detector = detector
 
     def classify(self, events: list[RequestReceived]) -> list[RequestClassified]:
-        # The model, the language detector and the cue snippets only see masked text.
         masked = [mask(event.full_text()) for event in events]
         for event, text in zip(events, masked, strict=True):
             if not text.strip():
@@ -64,35 +85,13 @@ class Classifier:
         self, event: RequestReceived, text: str, pred: Prediction, lang: tuple[str, float]
     ) -> Classification:
         cues = self.lexicon.find(text)
-        model_urgency = pred.urgency or "normal"
+        model_urgency = pred.urgency or DEFAULT_URGENCY
         urgency = raise_urgency(model_urgency, cues)
-        language, language_confidence = lang
-        if language == "unknown" and event.language:
-            language, language_confidence = event.language, 0.0  # the source's word, unverified
-        return Classification(
-            type=pred.type,
-            type_confidence=pred.type_confidence,
-            urgency=urgency,  # type: ignore[arg-type]
-            urgency_confidence=pred.urgency_confidence if urgency == model_urgency else 1.0,
-            model_urgency=model_urgency,  # type: ignore[arg-type]
-            language=language,
-            language_confidence=language_confidence,
-            needs_review=pred.needs_review,
-            review_reasons=list(pred.review_reasons),
+        return classification(
+            pred,
+            urgency=urgency,
+            model_urgency=Urgency(model_urgency),
+            cues=cues,
+            language=_language(lang, event.language),
             model_version=self.model.model_version,
-            explanation=Explanation(
-                top_types=[
-                    Scored(label=s.label, probability=s.probability) for s in pred.top_types
-                ],
-                top_urgencies=[
-                    Scored(label=s.label, probability=s.probability) for s in pred.top_urgencies
-                ],
-                cues=[CueHit(cue=c.cue, level=c.level, snippet=c.snippet) for c in cues],  # type: ignore[arg-type]
-                neighbours=[
-                    Neighbour(
-                        case_id=n.case_id, type=n.type, urgency=n.urgency, similarity=n.similarity
-                    )
-                    for n in pred.neighbours
-                ],
-            ),
         )

@@ -1,15 +1,40 @@
-"""Classifier settings: one class, built in ``main``."""
+"""Classifier settings: one class per concern, built in each command's ``main``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from shared.settings import HttpSettings, KafkaSettings
+from shared.settings import BaseTriageSettings, HttpSettings, KafkaSettings
 
 
-class ClassifierSettings(KafkaSettings, HttpSettings):
+class ModelPaths(BaseTriageSettings):
+    """Where embedders and models are built and found.
+
+    The service, ``triage build-embedder``, ``triage default-model``, train,
+    evaluate and the benchmarks build it in ``main`` and pass the paths down.
+    ``make`` and the Dockerfile set ``TRIAGE_CACHE_DIR`` (the checkout's ``.cache``
+    and the image's cache folder).
+    """
+
+    cache_dir: Path = Field(
+        Path("~/.cache/triage"),
+        description="cache of built embedders and models (under its models/ folder)",
+    )
+
+    @field_validator("cache_dir")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def models_dir(self) -> Path:
+        """Embedder folders, the demo models and their ``current.json`` pointer."""
+        return self.cache_dir / "models"
+
+
+class ClassifierSettings(ModelPaths, KafkaSettings, HttpSettings):
     port: int = Field(8002, ge=0, le=65535, description="HTTP listen port")
     model_dir: Path | None = Field(
         None, description="trained model artifact; default: the demo model built by `make model`"

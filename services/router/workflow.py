@@ -22,7 +22,6 @@ from services.router.notify import ignore
 from services.router.paging import parse_item_id
 from services.router.rules import Routing
 from shared.errors import Conflict, Invalid, NotFound
-from shared.events import Urgency
 from shared.pii import mask
 
 
@@ -251,6 +250,3 @@ class Workflow:
         raise Conflict(
             f"item {item_id} is claimed by {item['claimed_by']}", code="claimed_by_other"
         )
-
-
-URGENCIES = [u.value for u in Urgency]

@@ -14,6 +14,14 @@ import numpy as np
 import numpy.typing as npt
 
 Vectors = npt.NDArray[np.float32]
+# Rows shorter than this are left as (near) zero instead of blowing up to noise.
+_MIN_NORM = 1e-12
+
+
+def normalise_rows(vectors: npt.NDArray[np.floating]) -> Vectors:
+    """Each row scaled to unit L2 length (all-zero rows stay zero), as float32."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, _MIN_NORM)).astype(np.float32, copy=False)
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,8 @@ import numpy as np
 
 from services.classifier.embedding import checksums
 from services.classifier.embedding.base import EmbedderSpec, Vectors
-from services.classifier.embedding.build.onnx_build import ONNX_BUILD_FORMAT
-from services.classifier.embedding.sentence_transformer import (
-    force_offline,
-    resolve_folder,
-    set_torch_threads,
-)
+from services.classifier.embedding.formats import ONNX_BUILD_FORMAT
+from services.classifier.embedding.sentence_transformer import resolve_folder, set_torch_threads
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +123,6 @@ class OnnxEmbedder:
         logger.info("loaded %s from %s (%d threads)", self._spec.name, self.folder, self.threads)
 
     def _load(self) -> Any:
-        force_offline()
         from sentence_transformers import SentenceTransformer
         from sentence_transformers.sentence_transformer.modules import Normalize, Pooling
 

@@ -11,8 +11,7 @@ import numpy as np
 
 from services.classifier.embedding import checksums
 from services.classifier.embedding.base import EmbedderSpec, Vectors
-from services.classifier.embedding.build.e5_convert import BUILD_FORMAT
-from services.classifier.embedding.build.onnx_build import ONNX_BUILD_FORMAT
+from services.classifier.embedding.formats import E5_BUILD_FORMAT, ONNX_BUILD_FORMAT
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +19,13 @@ BACKEND = "sentence-transformers"
 
 
 def force_offline() -> None:
-    """Never reach a model hub: only local folders (or an existing HF cache) load."""
+    """Never reach a model hub: only local folders (or an existing HF cache) load.
+
+    A write for the libraries, not configuration: a hub download must fail fast
+    instead of hanging on an offline machine. It runs when an embedder is built
+    (never at import), before huggingface_hub is first imported, since that
+    library reads the flag once, at import.
+    """
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
@@ -36,6 +41,7 @@ def set_torch_threads(threads: int | None) -> int:
 
 def resolve_folder(path_or_id: str | Path) -> Path:
     """A local folder as is, or a hub id already in the local HF cache (no download)."""
+    force_offline()
     path = Path(path_or_id).expanduser()
     if path.is_dir():
         return path.resolve()
@@ -54,7 +60,7 @@ def resolve_folder(path_or_id: str | Path) -> Path:
 
 def _auto_prefix_and_name(folder: Path) -> tuple[str, str]:
     manifest = checksums.read_manifest(folder)
-    if manifest and manifest.get("format") == BUILD_FORMAT:
+    if manifest and manifest.get("format") == E5_BUILD_FORMAT:
         return str(manifest.get("prefix", "query: ")), str(manifest.get("name", folder.name))
     return "", folder.name
 
@@ -139,7 +145,6 @@ class SentenceTransformerEmbedder:
         logger.info("loaded %s from %s (dim %d)", self._spec.name, self.folder, dim)
 
     def _load(self, device: str) -> Any:
-        force_offline()
         import torch
         from sentence_transformers import SentenceTransformer
 

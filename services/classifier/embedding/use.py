@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from services.classifier.embedding import checksums
-from services.classifier.embedding.base import EmbedderSpec, Vectors
+from services.classifier.embedding.base import EmbedderSpec, Vectors, normalise_rows
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +66,4 @@ class UseEmbedder:
             batch = texts[start : start + batch_size]
             out[start : start + len(batch)] = self._use.encode(list(batch))
         # The library normalises already; renormalising makes the contract explicit.
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        np.divide(out, np.maximum(norms, 1e-12), out=out)
-        return out
+        return normalise_rows(out)

@@ -181,10 +181,14 @@ def _load_skops(path: Path) -> Any:
     return sio.load(path, trusted=list(untrusted))
 
 
-def load_artifact(model_dir: str | Path) -> Artifact:
-    """Read and verify a model directory (checksums first, then deserialise)."""
+def load_artifact(model_dir: str | Path, manifest: dict[str, Any] | None = None) -> Artifact:
+    """Read and verify a model directory (checksums first, then deserialise).
+
+    ``manifest``: the directory's manifest when the caller has read it already.
+    """
     model_dir = Path(model_dir)
-    manifest = read_manifest(model_dir)
+    if manifest is None:
+        manifest = read_manifest(model_dir)
     verify(model_dir, manifest)
     files = manifest["files"]
     with np.load(model_dir / NEIGHBOURS_FILE, allow_pickle=False) as data:

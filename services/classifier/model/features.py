@@ -1,10 +1,12 @@
-"""Feature space and heads: TF-IDF (word + char n-grams), embeddings, or both.
+"""Feature space and head configuration: TF-IDF (word + char n-grams), embeddings, or both.
 
 Measured on real labelled data (docs/benchmarks.md), concatenating TF-IDF with
 the sentence embeddings beats either alone by 1-2.5 points within a language,
 while the embeddings carry the cross-lingual signal; so "concat" is the default.
 The TF-IDF vocabulary is fitted on PII-masked text with ``min_df=2``: a word seen
 in a single case (typically a name) never enters the artifact.
+
+Serving only applies the fitted state; fitting it is ``training/fitting.py``.
 """
 
 from __future__ import annotations
@@ -15,10 +17,8 @@ from typing import Any, Literal, TypeAlias
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
+
+from services.classifier.embedding.base import normalise_rows
 
 FeatureMode = Literal["concat", "embedding", "tfidf"]
 FEATURE_MODES: tuple[str, ...] = ("concat", "embedding", "tfidf")
@@ -99,25 +99,6 @@ class ModelConfig:
         )
 
 
-def make_tfidf(config: FeatureConfig, n_docs: int) -> FeatureUnion:
-    # On tiny corpora min_df=2 could leave an empty vocabulary; 1 is the safe floor.
-    min_df = config.min_df if n_docs >= 20 else 1
-    common: dict[str, Any] = {
-        "sublinear_tf": True,
-        "min_df": min_df,
-        "max_features": config.max_features,
-        "dtype": np.float32,
-        "strip_accents": None,
-        "lowercase": True,
-    }
-    return FeatureUnion(
-        [
-            ("word", TfidfVectorizer(ngram_range=config.word_ngrams, **common)),
-            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=config.char_ngrams, **common)),
-        ]
-    )
-
-
 def combine(
     config: FeatureConfig, tfidf_part: sparse.spmatrix | None, embeddings: npt.NDArray[np.float32]
 ) -> Matrix:
@@ -138,36 +119,25 @@ def center(
     """``embeddings - mean``, rows renormalised to unit length (identity if mean is None)."""
     if mean is None:
         return embeddings
-    shifted = embeddings - mean
-    norms = np.linalg.norm(shifted, axis=1, keepdims=True)
-    return (shifted / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+    return normalise_rows(embeddings - mean)
 
 
 class FeatureSpace:
-    """Fits and applies the TF-IDF part and the embedding centring.
+    """Applies the fitted TF-IDF part and the embedding centring.
 
-    The embeddings themselves come from the embedder; ``embedding_mean`` is part of
-    the fitted state and is stored in the artifact.
+    The embeddings themselves come from the embedder; ``tfidf`` (a fitted sklearn
+    FeatureUnion) and ``embedding_mean`` are the fitted state, stored in the artifact.
     """
 
     def __init__(
         self,
         config: FeatureConfig,
-        tfidf: FeatureUnion | None = None,
+        tfidf: Any | None = None,
         embedding_mean: npt.NDArray[np.float32] | None = None,
     ) -> None:
         self.config = config
         self.tfidf = tfidf
         self.embedding_mean = embedding_mean
-
-    def fit_transform(self, texts: list[str], embeddings: npt.NDArray[np.float32]) -> Matrix:
-        part = None
-        if self.config.uses_tfidf:
-            self.tfidf = make_tfidf(self.config, len(texts))
-            part = self.tfidf.fit_transform(texts)
-        if self.config.uses_embeddings and self.config.center_embeddings:
-            self.embedding_mean = embeddings.mean(axis=0).astype(np.float32)
-        return combine(self.config, part, center(embeddings, self.embedding_mean))
 
     def transform(self, texts: list[str], embeddings: npt.NDArray[np.float32]) -> Matrix:
         part = None
@@ -179,23 +149,3 @@ class FeatureSpace:
         if centred and self.embedding_mean is None:
             raise ValueError("the embedding mean is not fitted")
         return combine(self.config, part, center(embeddings, self.embedding_mean))
-
-
-def make_head(config: HeadConfig, labels: list[str], seed: int) -> Any:
-    """A calibrated, class-balanced logistic regression for ``labels``."""
-    base = LogisticRegression(
-        C=config.c, max_iter=config.max_iter, class_weight=config.class_weight, random_state=seed
-    )
-    counts = np.unique(np.asarray(labels), return_counts=True)[1]
-    folds = min(config.calibration_folds, int(counts.min()))
-    if config.calibration == "none" or folds < 2:
-        return base
-    # ensemble=False: one classifier on all rows at prediction time (fast), and the
-    # calibrator is fitted on out-of-fold predictions (honest).
-    return CalibratedClassifierCV(base, method=config.calibration, cv=folds, ensemble=False)
-
-
-def fit_head(config: HeadConfig, x: Matrix, labels: list[str], seed: int) -> Any:
-    head = make_head(config, labels, seed)
-    head.fit(x, np.asarray(labels))
-    return head

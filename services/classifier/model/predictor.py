@@ -19,14 +19,12 @@ import numpy.typing as npt
 from services.classifier.embedding.base import Embedder, EmbedderSpec
 from services.classifier.model.artifact import ArtifactError, load_artifact, read_manifest
 from services.classifier.model.features import FeatureSpace, ModelConfig
-from services.classifier.model.thresholds import top_two
+from services.classifier.model.gate import REASON_CLOSE_CALL, REASON_LOW_CONFIDENCE, top_two
 
 log = logging.getLogger(__name__)
 
 TOP_K = 3
 NEIGHBOURS_K = 3
-REASON_LOW_CONFIDENCE = "below_class_threshold"
-REASON_CLOSE_CALL = "top_two_close"
 
 
 @dataclass(frozen=True)
@@ -108,11 +106,18 @@ class TriageModel:
         self._nn_urgencies = neighbours.urgencies
 
     @classmethod
-    def load(cls, model_dir: str | Path, embedder: Embedder) -> TriageModel:
-        """Verify checksums, check the embedder matches the recorded one, load."""
+    def load(
+        cls, model_dir: str | Path, embedder: Embedder, manifest: dict[str, Any] | None = None
+    ) -> TriageModel:
+        """Verify checksums, check the embedder matches the recorded one, load.
+
+        ``manifest``: the directory's manifest when the caller has read it already.
+        """
         model_dir = Path(model_dir)
+        if manifest is None:
+            manifest = read_manifest(model_dir)
         # The embedder check is cheap: fail on it before deserialising anything.
-        recorded = EmbedderSpec.from_dict(read_manifest(model_dir)["embedder"])
+        recorded = EmbedderSpec.from_dict(manifest["embedder"])
         if embedder.spec != recorded:
             raise ArtifactError(
                 f"{model_dir}: trained with embedder {recorded.backend}/{recorded.name} "
@@ -121,7 +126,7 @@ class TriageModel:
                 f"(weights {embedder.spec.weights_sha256[:12]}…, dim {embedder.spec.dim}); "
                 "load the recorded embedder or retrain the model"
             )
-        artifact = load_artifact(model_dir)
+        artifact = load_artifact(model_dir, manifest)
         config = ModelConfig.from_dict(artifact.manifest["config"])
         features = FeatureSpace(config.features, artifact.tfidf, artifact.embedding_mean)
         model = cls(

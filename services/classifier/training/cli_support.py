@@ -8,6 +8,7 @@ model in place.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,11 +16,28 @@ from typing import Any, TypeVar
 
 from services.classifier.embedding.base import Embedder
 from services.classifier.embedding.build import folders
+from services.classifier.embedding.factory import ALL_BACKENDS, FALLBACK_BACKEND, PREFERRED_BACKEND
 from services.classifier.model.artifact import MANIFEST, ArtifactError
 from services.classifier.training.data import CaseSet, DataError
 from services.classifier.training.trainer import TrainOptions, train_model
 
 T = TypeVar("T")
+
+
+def add_embedder_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--embedder`` and ``--embedder-path`` of train and default-model."""
+    parser.add_argument(
+        "--embedder",
+        choices=ALL_BACKENDS,
+        default=None,
+        help=f"embedding backend (default: {PREFERRED_BACKEND} when built, else "
+        f"{FALLBACK_BACKEND}; 'hashing' is for tests only)",
+    )
+    parser.add_argument(
+        "--embedder-path",
+        default=None,
+        help="local model folder of the backend (default: the backend's own default)",
+    )
 
 
 def setup_cli_logging(level: str) -> None:

@@ -23,11 +23,18 @@ from pathlib import Path
 from typing import Any
 
 from services.classifier.embedding.base import EmbedderSpec
+from services.classifier.embedding.factory import load_embedder
 from services.classifier.model.artifact import ArtifactError, read_manifest, verify
 from services.classifier.model.features import ModelConfig
-from services.classifier.training.cli_support import run_reporting, setup_cli_logging, train_into
+from services.classifier.model.paths import LINK, POINTER
+from services.classifier.settings import ModelPaths
+from services.classifier.training.cli_support import (
+    add_embedder_arguments,
+    run_reporting,
+    setup_cli_logging,
+    train_into,
+)
 from services.classifier.training.data import DataError, concat_cases, load_cases
-from services.classifier.training.embedders import add_embedder_arguments, load_embedder
 from services.classifier.training.train_cli import print_summary
 from services.classifier.training.trainer import TrainOptions
 
@@ -36,14 +43,6 @@ log = logging.getLogger(__name__)
 # Bump when the training code changes in a way that should rebuild default models.
 RECIPE = "default-v1"
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "data" / "corpus"
-POINTER = "current.json"
-LINK = "default"
-
-
-def models_dir() -> Path:
-    from services.classifier.embedding.build.cli import cache_dir
-
-    return cache_dir() / "models"
 
 
 def corpus_files(corpus: Path) -> list[Path]:
@@ -98,30 +97,20 @@ def _write_pointer(models: Path, target: Path, manifest: dict[str, Any]) -> None
         link_tmp.replace(models / LINK)
 
 
-def resolve_default_model(models: Path | None = None) -> Path | None:
-    """The directory of the current default model, or None when none was built."""
-    models = models or models_dir()
-    try:
-        pointer = json.loads((models / POINTER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    path = Path(pointer.get("path", ""))
-    return path if (path / "manifest.json").is_file() else None
-
-
 def build_default(
     corpus: Path,
-    backend: str,
+    backend: str | None,
     location: str | None,
     out: Path | None,
     options: TrainOptions,
+    *,
+    models: Path,
     force: bool = False,
 ) -> Path:
-    """Train or reuse; return the model directory."""
+    """Train or reuse; return the model directory (``models``: ModelPaths.models_dir)."""
     files = corpus_files(corpus)
-    embedder = load_embedder(backend, location)
+    embedder = load_embedder(backend, location, models_dir=models)
     key = model_key(files, embedder.spec, options)
-    models = models_dir()
     target = out if out is not None else models / f"default-{key}"
     if not force and _reusable(target, key):
         log.info("reusing default model %s", target)
@@ -169,10 +158,17 @@ def main(argv: list[str] | None = None) -> int:
         target_precision=args.target_precision,
         show_progress=not args.no_progress,
     )
+    models = ModelPaths().models_dir
     return run_reporting(
         "triage default-model",
         lambda: build_default(
-            args.corpus, args.embedder, args.embedder_path, args.out, options, force=args.force
+            args.corpus,
+            args.embedder,
+            args.embedder_path,
+            args.out,
+            options,
+            models=models,
+            force=args.force,
         ),
         print,
         data_word="corpus",

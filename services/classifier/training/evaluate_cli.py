@@ -15,12 +15,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from services.classifier.model import thresholds as thr
+from services.classifier.embedding.factory import ALL_BACKENDS, HASHING, load_embedder
 from services.classifier.model.artifact import read_manifest
+from services.classifier.model.gate import top_two
+from services.classifier.settings import ModelPaths
 from services.classifier.training import metrics as met
+from services.classifier.training import thresholds as thr
 from services.classifier.training.cli_support import run_reporting, setup_cli_logging
 from services.classifier.training.data import CaseSet, load_cases
-from services.classifier.training.embedders import BACKENDS, load_embedder
 from services.classifier.training.trainer import mask_texts
 
 
@@ -32,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, help="directory for PNG figures and curves")
     p.add_argument(
         "--embedder",
-        choices=BACKENDS,
+        choices=ALL_BACKENDS,
         default=None,
         help="embedding backend (default: the one recorded in the model)",
     )
@@ -44,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _gate_block(model: Any, proba: npt.NDArray[np.float64], y_true: list[str]) -> dict[str, Any]:
-    top, confidence, margin = thr.top_two(proba)
+    top, confidence, margin = top_two(proba)
     predicted = np.asarray(model.type_labels)[top]
     correct = predicted == np.asarray(y_true)
     gate = model.manifest["gate"]
@@ -151,15 +153,16 @@ def print_summary(result: dict[str, Any]) -> None:
     )
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: argparse.Namespace, models_dir: Path) -> dict[str, Any]:
     from services.classifier.model.predictor import TriageModel
 
     manifest = read_manifest(args.model)
     backend = args.embedder or manifest["embedder"]["backend"]
     location = args.embedder_path
-    if backend == "hashing" and location is None:
+    if backend == HASHING and location is None:
         location = str(manifest["embedder"]["dim"])
-    model = TriageModel.load(args.model, load_embedder(backend, location))
+    embedder = load_embedder(backend, location, models_dir=models_dir)
+    model = TriageModel.load(args.model, embedder, manifest)
     cases = load_cases(args.data, min_examples=None)
     return evaluate(model, cases, args.batch_size, progress=not args.no_progress)
 
@@ -167,7 +170,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_cli_logging(args.log_level)
-    return run_reporting("triage evaluate", lambda: run(args), lambda r: _write_outputs(args, r))
+    models_dir = ModelPaths().models_dir
+    return run_reporting(
+        "triage evaluate", lambda: run(args, models_dir), lambda r: _write_outputs(args, r)
+    )
 
 
 def _write_outputs(args: argparse.Namespace, result: dict[str, Any]) -> None:

@@ -9,9 +9,31 @@ import numpy.typing as npt
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.metrics import precision_recall_fscore_support as prfs
 
-from services.classifier.model.thresholds import coverage_curve, top_two
+from services.classifier.model.gate import top_two
 
 RELIABILITY_BINS = 10
+
+
+def coverage_curve(
+    confidence: npt.NDArray[np.floating[Any]], correct: npt.NDArray[np.bool_], points: int = 20
+) -> list[dict[str, float]]:
+    """Accuracy of the most confident fraction, for coverage 1/points .. 1."""
+    if len(confidence) == 0:
+        return []
+    order = np.argsort(-confidence, kind="stable")
+    hits = np.cumsum(correct[order])
+    n = len(order)
+    curve = []
+    for step in range(1, points + 1):
+        kept = max(1, round(n * step / points))
+        curve.append(
+            {
+                "coverage": kept / n,
+                "accuracy": float(hits[kept - 1] / kept),
+                "threshold": float(confidence[order[kept - 1]]),
+            }
+        )
+    return curve
 
 
 def reliability(

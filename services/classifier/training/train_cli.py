@@ -8,15 +8,21 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from services.classifier.embedding.factory import load_embedder
 from services.classifier.model.features import (
     FEATURE_MODES,
     FeatureConfig,
     HeadConfig,
     ModelConfig,
 )
-from services.classifier.training.cli_support import run_reporting, setup_cli_logging, train_into
+from services.classifier.settings import ModelPaths
+from services.classifier.training.cli_support import (
+    add_embedder_arguments,
+    run_reporting,
+    setup_cli_logging,
+    train_into,
+)
 from services.classifier.training.data import DEFAULT_MIN_EXAMPLES, load_cases
-from services.classifier.training.embedders import add_embedder_arguments, load_embedder
 from services.classifier.training.trainer import TrainOptions
 
 log = logging.getLogger(__name__)
@@ -87,9 +93,9 @@ def print_summary(manifest: dict[str, Any], out: Path) -> None:
     print("\n".join(lines))
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: argparse.Namespace, models_dir: Path) -> dict[str, Any]:
     cases = load_cases(args.data, min_examples=args.min_examples)
-    embedder = load_embedder(args.embedder, args.embedder_path)
+    embedder = load_embedder(args.embedder, args.embedder_path, models_dir=models_dir)
     config = ModelConfig(FeatureConfig(mode=args.features), HeadConfig(c=args.c))
     options = TrainOptions(
         config=config,
@@ -109,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     if not 0.0 < args.target_precision < 1.0:
         print("triage train: --target-precision must be between 0 and 1", file=sys.stderr)
         return 2
+    models_dir = ModelPaths().models_dir
     return run_reporting(
-        "triage train", lambda: run(args), lambda manifest: print_summary(manifest, args.out)
+        "triage train",
+        lambda: run(args, models_dir),
+        lambda manifest: print_summary(manifest, args.out),
     )

@@ -21,10 +21,12 @@ from sklearn.model_selection import train_test_split
 
 from services.classifier.embedding.base import Embedder, EmbedderSpec
 from services.classifier.model import artifact as art
-from services.classifier.model import thresholds as thr
-from services.classifier.model.features import FeatureSpace, ModelConfig, fit_head
+from services.classifier.model.features import FeatureSpace, ModelConfig
+from services.classifier.model.gate import top_two
 from services.classifier.training import metrics as met
+from services.classifier.training import thresholds as thr
 from services.classifier.training.data import CaseSet, DataError
+from services.classifier.training.fitting import fit_features, fit_head
 
 log = logging.getLogger(__name__)
 Floats = npt.NDArray[np.float32]
@@ -71,8 +73,7 @@ def fit_heads(
     urgencies: list[str] | None,
     seed: int,
 ) -> FittedHeads:
-    features = FeatureSpace(config.features)
-    x = features.fit_transform(texts, embeddings)
+    features, x = fit_features(config.features, texts, embeddings)
     type_head = fit_head(config.head, x, types, seed)
     urgency_head = fit_head(config.head, x, urgencies, seed) if urgencies else None
     return FittedHeads(features, type_head, urgency_head)
@@ -100,7 +101,7 @@ def _pick(values: list[str] | None, idx: npt.NDArray[np.intp]) -> list[str] | No
 def _gate(
     y_true: list[str], proba: npt.NDArray[np.float64], classes: list[str], target: float
 ) -> dict[str, Any]:
-    top, confidence, margin = thr.top_two(proba)
+    top, confidence, margin = top_two(proba)
     predicted = np.asarray(classes)[top]
     correct = predicted == np.asarray(y_true)
     details = thr.class_thresholds(classes, predicted, confidence, correct, target)

@@ -16,8 +16,8 @@ from starlette.responses import Response
 
 from services.router.web.context import PREFIX, Page, PageDep, error_message
 from services.router.web.pages import render_item
-from services.router.workflow import URGENCIES
 from shared.errors import ApiError, Invalid
+from shared.events import URGENCIES
 
 log = logging.getLogger(__name__)
 

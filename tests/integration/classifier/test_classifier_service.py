@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from services.classifier.model.loading import default_model_dir
+from services.classifier.model.paths import default_model_dir
+from services.classifier.settings import ModelPaths
 from shared.events import DeadLetter, RequestClassified, RequestReceived, encode, request_id_for
 from shared.pii import find
 from tests.fixtures.services import ServiceProc, corpus_rows, produce, read_topic
 from tests.fixtures.stack import Topics
 
 pytestmark = pytest.mark.skipif(
-    not (default_model_dir() / "manifest.json").exists(),
+    not (default_model_dir(ModelPaths().models_dir) / "manifest.json").exists(),
     reason="default model not built: make model",
 )
 

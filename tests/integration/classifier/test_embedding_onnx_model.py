@@ -17,11 +17,13 @@ import pytest
 from benchmarks.models.variants import TRANSLATIONS
 from services.classifier.embedding import checksums, load_embedder
 from services.classifier.embedding.build import e5_convert
-from services.classifier.embedding.build.cli import build, build_onnx, default_e5_dir, main
+from services.classifier.embedding.build.cli import build, build_onnx, main
 from services.classifier.embedding.build.onnx_build import model_name
 from services.classifier.embedding.build.onnx_export import PRESETS
+from services.classifier.embedding.formats import e5_dir
 from services.classifier.embedding.onnx_embedder import OnnxEmbedder
 from services.classifier.embedding.sentence_transformer import SentenceTransformerEmbedder
+from services.classifier.settings import ModelPaths
 
 OTHER_TEXTS = [
     "Bonjour, mon électricité a été coupée hier soir et j'ai un bébé à la maison !",
@@ -36,7 +38,7 @@ LONG_TEXT = " ".join(
 
 @pytest.fixture(scope="module")
 def fp32_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    cached = default_e5_dir()
+    cached = e5_dir(ModelPaths().models_dir)
     if cached.is_dir() and e5_convert.validate(cached) is None:
         yield cached
         return

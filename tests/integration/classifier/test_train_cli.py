@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from benchmarks.models import run as benchmarks
+from services.classifier.model.paths import resolve_default_model
+from services.classifier.settings import ModelPaths
 from services.classifier.training import default_model, evaluate_cli, train_cli
 from testing.synthetic import write_csv
 
@@ -122,7 +124,7 @@ def test_default_model_builds_then_reuses(
     assert default_model.main(argv) == 0
     first = Path(capsys.readouterr().out.strip())
     assert first.name.startswith("default-") and (first / "manifest.json").is_file()
-    assert default_model.resolve_default_model() == first
+    assert resolve_default_model(ModelPaths().models_dir) == first
     created = (first / "manifest.json").stat().st_mtime_ns
     assert default_model.main(argv) == 0
     assert Path(capsys.readouterr().out.strip()) == first
@@ -130,7 +132,7 @@ def test_default_model_builds_then_reuses(
     write_csv(corpus / "demo_a.csv", 95, seed=1)  # corpus changed: new key, new model
     assert default_model.main(argv) == 0
     second = Path(capsys.readouterr().out.strip())
-    assert second != first and default_model.resolve_default_model() == second
+    assert second != first and resolve_default_model(ModelPaths().models_dir) == second
     assert (tmp_path / "cache" / "models" / "default").resolve() == second.resolve()
 
 

@@ -277,7 +277,7 @@ def test_validation_errors(tmp_path: Path, body: str, message: str) -> None:
 def test_custom_lexicon(tmp_path: Path) -> None:
     path = _write(tmp_path, "cues:\n  - {id: flood, level: critical, terms: {en: [flood(ed)]}}\n")
     lexicon = CueLexicon.load(path)
-    assert lexicon.cues == (Cue("flood", "critical", ("flood(ed)",)),)
+    assert lexicon.cues == (Cue("flood", Urgency.critical, ("flood(ed)",)),)
     assert cue_ids(lexicon, "The cellar flooded.") == ["flood"]
 
 

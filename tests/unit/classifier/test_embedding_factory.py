@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from services.classifier.embedding import EmbedderNotBuiltError, EmbedderSpec, load_embedder
-from services.classifier.embedding.build.cli import cache_dir, default_e5_dir, repo_root
 from services.classifier.embedding.checksums import digest_of
+from services.classifier.embedding.formats import e5_dir
+from services.classifier.settings import ModelPaths
 
 
 def test_spec_round_trip() -> None:
@@ -33,17 +34,13 @@ def test_digest_is_order_independent_and_content_sensitive() -> None:
 
 def test_default_dir_honours_cache_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path))
-    assert default_e5_dir() == tmp_path / "models" / "multilingual-e5-small-st"
+    assert e5_dir(ModelPaths().models_dir) == tmp_path / "models" / "multilingual-e5-small-st"
 
 
-def test_default_cache_is_in_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_cache_is_in_the_home_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No checkout sniffing: make and the Dockerfile set TRIAGE_CACHE_DIR themselves.
     monkeypatch.delenv("TRIAGE_CACHE_DIR", raising=False)
-    root = repo_root()
-    if root is None:  # installed non-editable
-        assert cache_dir() == Path.home() / ".cache" / "triage"
-    else:
-        assert (root / "pyproject.toml").is_file()
-        assert cache_dir() == root / ".cache"
+    assert ModelPaths().cache_dir == Path.home() / ".cache" / "triage"
 
 
 def test_unknown_backend_is_rejected() -> None:
@@ -61,7 +58,7 @@ def test_missing_default_e5_folder_says_how_to_build(
 ) -> None:
     monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path))
     with pytest.raises(EmbedderNotBuiltError, match="triage build-embedder") as info:
-        load_embedder("sentence-transformers")
+        load_embedder("sentence-transformers", models_dir=ModelPaths().models_dir)
     assert "make model" in str(info.value)
     assert isinstance(info.value, FileNotFoundError)
 
@@ -73,15 +70,14 @@ def test_missing_explicit_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_service_thread_setting_reaches_the_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
     # TRIAGE_CLASSIFIER_THREADS must cap onnxruntime too, not only torch.
-    from services.classifier.embedding import factory
-    from services.classifier.training import embedders
+    from services.classifier.embedding import onnx_embedder
 
     seen: dict[str, object] = {}
 
-    def fake(backend: str, location: str | None = None, *, threads: int | None = None) -> object:
-        seen.update(backend=backend, threads=threads)
-        return object()
+    class Fake:
+        def __init__(self, path: str | Path, *, threads: int | None = None) -> None:
+            seen.update(backend="sentence-transformers-onnx", threads=threads)
 
-    monkeypatch.setattr(factory, "load_embedder", fake)
-    embedders.load_embedder("sentence-transformers-onnx", None, threads=1)
+    monkeypatch.setattr(onnx_embedder, "OnnxEmbedder", Fake)
+    load_embedder("sentence-transformers-onnx", "/some/int8/folder", threads=1)
     assert seen == {"backend": "sentence-transformers-onnx", "threads": 1}

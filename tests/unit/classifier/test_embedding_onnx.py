@@ -9,22 +9,28 @@ import numpy as np
 import pytest
 
 from services.classifier.embedding import BACKENDS, EmbedderNotBuiltError, load_embedder
-from services.classifier.embedding.build.cli import _parser, default_e5_dir, default_onnx_dir
+from services.classifier.embedding.build.cli import _parser
 from services.classifier.embedding.build.e5_convert import MODEL_NAME
 from services.classifier.embedding.build.onnx_build import (
-    ONNX_BUILD_FORMAT,
     get_preset,
     is_onnx_build,
     model_name,
     validate_onnx,
 )
-from services.classifier.embedding.build.onnx_export import DEFAULT_PRESET, PRESETS
+from services.classifier.embedding.build.onnx_export import PRESETS
 from services.classifier.embedding.checksums import BUILD_MANIFEST
+from services.classifier.embedding.formats import (
+    DEFAULT_PRESET,
+    ONNX_BUILD_FORMAT,
+    e5_dir,
+    onnx_dir,
+)
 from services.classifier.embedding.onnx_embedder import OnnxEmbedder, length_batches
 from services.classifier.embedding.sentence_transformer import (
     SentenceTransformerEmbedder,
     stored_dtype,
 )
+from services.classifier.settings import ModelPaths
 
 
 def test_onnx_backend_is_offered() -> None:
@@ -61,26 +67,29 @@ def test_model_names_differ_from_the_float32_one() -> None:
 
 def test_default_onnx_dir_is_a_sibling(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path))
-    assert default_onnx_dir() == tmp_path / "models" / "multilingual-e5-small-onnx-portable"
-    assert default_onnx_dir("vnni").name == "multilingual-e5-small-onnx-vnni"
+    models = ModelPaths().models_dir
+    assert onnx_dir(models) == tmp_path / "models" / "multilingual-e5-small-onnx-portable"
+    assert onnx_dir(models, "vnni").name == "multilingual-e5-small-onnx-vnni"
     # Not inside: the float32 folder's checksum covers every file under it.
-    assert default_onnx_dir().parent == default_e5_dir().parent
+    assert onnx_dir(models).parent == e5_dir(models).parent
 
 
 def test_cli_knows_the_onnx_options() -> None:
-    args = _parser().parse_args(["--no-onnx", "--onnx-quant", "vnni"])
+    parser = _parser(Path("e5"))
+    args = parser.parse_args(["--no-onnx", "--onnx-quant", "vnni"])
     assert args.no_onnx and args.onnx_quant == "vnni"
-    assert _parser().parse_args([]).onnx_quant is None
+    assert parser.parse_args([]).onnx_quant is None
     with pytest.raises(SystemExit):
-        _parser().parse_args(["--onnx-quant", "fp8"])
+        parser.parse_args(["--onnx-quant", "fp8"])
 
 
 def test_missing_default_onnx_folder_says_how_to_build(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path))
+    models = ModelPaths().models_dir
     with pytest.raises(EmbedderNotBuiltError, match="triage build-embedder") as info:
-        load_embedder("sentence-transformers-onnx")
+        load_embedder("sentence-transformers-onnx", models_dir=models)
     assert "int8 ONNX" in str(info.value)
 
 

@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from services.classifier.model import artifact as art
+from services.classifier.model.gate import REASON_CLOSE_CALL, REASON_LOW_CONFIDENCE
 from services.classifier.model.predictor import (
-    REASON_CLOSE_CALL,
-    REASON_LOW_CONFIDENCE,
     TriageModel,
 )
 from services.classifier.training.data import load_cases

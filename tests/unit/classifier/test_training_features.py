@@ -11,8 +11,8 @@ from services.classifier.model.features import (
     HeadConfig,
     ModelConfig,
     center,
-    make_head,
 )
+from services.classifier.training.fitting import fit_features, make_head
 from testing.hashing import HashingEmbedder
 
 TEXTS = [f"rent landlord lease {i}" for i in range(12)] + [
@@ -31,8 +31,7 @@ def test_center_gives_unit_rows_and_identity_without_mean() -> None:
 @pytest.mark.parametrize(("mode", "extra"), [("embedding", 0), ("tfidf", -32), ("concat", 0)])
 def test_modes_shapes_and_persisted_state(mode: str, extra: int) -> None:
     emb = HashingEmbedder(32).encode(TEXTS)
-    space = FeatureSpace(FeatureConfig(mode=mode))  # type: ignore[arg-type]
-    x = space.fit_transform(TEXTS, emb)
+    space, x = fit_features(FeatureConfig(mode=mode), TEXTS, emb)  # type: ignore[arg-type]
     assert x.shape[0] == len(TEXTS)
     assert (space.tfidf is None) == (mode == "embedding")
     assert (space.embedding_mean is None) == (mode == "tfidf")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.classifier.model import thresholds as thr
+from services.classifier.model.gate import top_two
+from services.classifier.training import metrics as met
+from services.classifier.training import thresholds as thr
 
 
 def test_lowest_threshold_reaches_target_precision() -> None:
@@ -50,16 +52,16 @@ def test_margin_threshold() -> None:
 def test_coverage_curve_is_sorted_by_confidence() -> None:
     conf = np.array([0.9, 0.1, 0.8, 0.2])
     correct = np.array([True, False, True, True])
-    curve = thr.coverage_curve(conf, correct, points=4)
+    curve = met.coverage_curve(conf, correct, points=4)
     assert [p["coverage"] for p in curve] == [0.25, 0.5, 0.75, 1.0]
     assert [p["accuracy"] for p in curve] == [1.0, 1.0, 1.0, 0.75]
     assert curve[-1]["threshold"] == pytest.approx(0.1)
-    assert thr.coverage_curve(np.array([]), np.array([], dtype=bool)) == []
+    assert met.coverage_curve(np.array([]), np.array([], dtype=bool)) == []
 
 
 def test_top_two_and_gate_summary() -> None:
     proba = np.array([[0.6, 0.3, 0.1], [0.45, 0.1, 0.45]])
-    top, best, margin = thr.top_two(proba)
+    top, best, margin = top_two(proba)
     assert top.tolist() == [0, 0]
     assert best == pytest.approx([0.6, 0.45])
     assert margin == pytest.approx([0.3, 0.0])

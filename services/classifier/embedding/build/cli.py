@@ -11,51 +11,22 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from pathlib import Path
 
+from services.classifier.embedding import formats
+from services.classifier.embedding.checksums import BUILD_MANIFEST
+from services.classifier.settings import ModelPaths
+
 logger = logging.getLogger(__name__)
-
-E5_FOLDER_NAME = "multilingual-e5-small-st"
-_PACKAGE_ROOT = Path(__file__).resolve().parents[4]  # <root>/services/classifier/embedding/build
-
-
-def repo_root() -> Path | None:
-    """The checkout holding this package (editable install), else None."""
-    if (_PACKAGE_ROOT / "pyproject.toml").is_file() and (_PACKAGE_ROOT / "services").is_dir():
-        return _PACKAGE_ROOT
-    return None
-
-
-def cache_dir() -> Path:
-    """``$TRIAGE_CACHE_DIR``, else ``<repo>/.cache`` (gitignored), else ``~/.cache/triage``."""
-    configured = os.environ.get("TRIAGE_CACHE_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    root = repo_root()
-    if root is not None:
-        return root / ".cache"
-    return Path.home() / ".cache" / "triage"
-
-
-def default_e5_dir() -> Path:
-    return cache_dir() / "models" / E5_FOLDER_NAME
-
-
-def default_onnx_dir(preset: str | None = None) -> Path:
-    from services.classifier.embedding.build.onnx_build import onnx_folder_name
-    from services.classifier.embedding.build.onnx_export import DEFAULT_PRESET
-
-    return cache_dir() / "models" / onnx_folder_name(preset or DEFAULT_PRESET)
 
 
 def _folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(default_out: Path) -> argparse.ArgumentParser:
     from services.classifier.embedding.build.onnx_export import PRESETS  # no heavy imports
 
     parser = argparse.ArgumentParser(
@@ -64,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         "sentence-transformers folder. Offline; skips work when already built.",
     )
     parser.add_argument(
-        "--out", type=Path, default=None, help=f"output folder (default: {default_e5_dir()})"
+        "--out", type=Path, default=None, help=f"output folder (default: {default_out})"
     )
     parser.add_argument("--force", action="store_true", help="rebuild even if a valid build exists")
     parser.add_argument(
@@ -101,7 +72,7 @@ def build(out: Path, *, force: bool = False) -> tuple[Path, bool]:
 
 
 def _refuse_foreign(out: Path) -> None:
-    if (out / "triage-build.json").is_file() or not any(out.iterdir()):
+    if (out / BUILD_MANIFEST).is_file() or not any(out.iterdir()):
         return
     # Not ours: never delete a folder we did not create without --force.
     raise FileExistsError(f"{out} exists and is not a triage build; use --force")
@@ -112,9 +83,8 @@ def build_onnx(
 ) -> tuple[Path, bool]:
     """Build the int8 ONNX copy of ``source`` into ``out`` unless valid; return (path, built)."""
     from services.classifier.embedding.build import onnx_build
-    from services.classifier.embedding.build.onnx_export import DEFAULT_PRESET
 
-    chosen = preset or DEFAULT_PRESET
+    chosen = preset or formats.DEFAULT_PRESET
     if out.exists() and not force:
         problem = onnx_build.validate_onnx(out, source, chosen)
         if problem is None:
@@ -137,10 +107,7 @@ def _report(what: str, path: Path, built: bool, started: float) -> None:
 def _onnx_out(args: argparse.Namespace, e5_out: Path) -> Path:
     if args.onnx_out is not None:
         return Path(args.onnx_out).expanduser().resolve()
-    from services.classifier.embedding.build.onnx_build import onnx_folder_name
-    from services.classifier.embedding.build.onnx_export import DEFAULT_PRESET
-
-    return e5_out.with_name(onnx_folder_name(args.onnx_quant or DEFAULT_PRESET))
+    return e5_out.with_name(formats.onnx_folder_name(args.onnx_quant or formats.DEFAULT_PRESET))
 
 
 def _onnx_tools_missing(*, explicit: bool) -> bool:
@@ -156,8 +123,9 @@ def _onnx_tools_missing(*, explicit: bool) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    out: Path = (args.out or default_e5_dir()).expanduser().resolve()
+    default_out = formats.e5_dir(ModelPaths().models_dir)
+    args = _parser(default_out).parse_args(argv)
+    out: Path = (args.out or default_out).expanduser().resolve()
     try:
         started = time.monotonic()
         path, built = build(out, force=args.force)

@@ -29,6 +29,7 @@ from services.classifier.embedding.build.e5_format import (
     read_e5_file,
 )
 from services.classifier.embedding.build.e5_tokenizer import build_tokenizer, tokenizer_config
+from services.classifier.embedding.formats import E5_BUILD_FORMAT
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,6 @@ MODEL_NAME = "multilingual-e5-small"
 E5_PREFIX = "query: "
 # Bump when the produced folder changes for the same source file.
 CONVERTER_VERSION = 1
-BUILD_FORMAT = "triage-e5-sentence-transformers"
 
 _LAYER_TENSORS = {
     # e5.c name -> BertModel name inside encoder.layer.<i>.
@@ -185,7 +185,7 @@ def _write_folder(f: E5File, out: Path, source_sha: str, source_name: str) -> No
     folders.write_manifest(
         out,
         {
-            "format": BUILD_FORMAT,
+            "format": E5_BUILD_FORMAT,
             "converter_version": CONVERTER_VERSION,
             "name": MODEL_NAME,
             "dim": f.header.hidden,
@@ -219,7 +219,7 @@ def validate(out: Path, source: Path | None = None) -> str | None:
     manifest = checksums.read_manifest(out)
     if manifest is None:
         return "no build manifest"
-    if manifest.get("format") != BUILD_FORMAT:
+    if manifest.get("format") != E5_BUILD_FORMAT:
         return "not a triage e5 build"
     if manifest.get("converter_version") != CONVERTER_VERSION:
         return "built by another converter version"

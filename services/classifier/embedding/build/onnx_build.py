@@ -17,18 +17,20 @@ from pathlib import Path
 
 from services.classifier.embedding import checksums
 from services.classifier.embedding.build import folders
-from services.classifier.embedding.build.e5_convert import BUILD_FORMAT as E5_BUILD_FORMAT
 from services.classifier.embedding.build.onnx_export import (
-    DEFAULT_PRESET,
     PRESETS,
     QuantPreset,
     export_quantized,
     tool_versions,
 )
+from services.classifier.embedding.formats import (
+    DEFAULT_PRESET,
+    E5_BUILD_FORMAT,
+    ONNX_BUILD_FORMAT,
+)
 
 logger = logging.getLogger(__name__)
 
-ONNX_BUILD_FORMAT = "triage-e5-onnx-int8"
 # Bump when the produced folder changes for the same float32 folder and preset.
 BUILDER_VERSION = 1
 # Copied as is from the float32 folder: what sentence-transformers needs besides weights.
@@ -40,10 +42,6 @@ _COPIED = (
     "tokenizer_config.json",
     "1_Pooling/config.json",
 )
-
-
-def onnx_folder_name(preset: str = DEFAULT_PRESET) -> str:
-    return f"multilingual-e5-small-onnx-{preset}"
 
 
 def model_name(preset: QuantPreset) -> str:

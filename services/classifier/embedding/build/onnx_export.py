@@ -85,7 +85,6 @@ PRESETS = {
         ),
     )
 }
-DEFAULT_PRESET = "portable"
 
 
 def _export_module(bert: Any) -> Any:

@@ -1,11 +1,12 @@
-"""Coverage-versus-accuracy curves and the confidence-gate thresholds.
+"""The confidence-gate thresholds, computed at training time from held-out predictions.
 
-The gate sends a prediction to human review when its top probability is below
-the threshold of the predicted class, or when the two best types are too close.
-Thresholds come from held-out predictions: for each class, the lowest
-confidence at which the predictions of that class kept at or above it reach the
-target precision. Classes with too few held-out predictions use the threshold
-computed over all classes, so a rare class is never gated on two data points.
+The gate (applied when serving: ``model/gate.py``) sends a prediction to human
+review when its top probability is below the threshold of the predicted class,
+or when the two best types are too close. Thresholds come from held-out
+predictions: for each class, the lowest confidence at which the predictions of
+that class kept at or above it reach the target precision. Classes with too few
+held-out predictions use the threshold computed over all classes, so a rare
+class is never gated on two data points.
 """
 
 from __future__ import annotations
@@ -21,28 +22,6 @@ BoolArray = npt.NDArray[np.bool_]
 MIN_CLASS_SUPPORT = 8
 DEFAULT_MARGIN = 0.05
 MAX_MARGIN = 0.3
-
-
-def coverage_curve(
-    confidence: FloatArray, correct: BoolArray, points: int = 20
-) -> list[dict[str, float]]:
-    """Accuracy of the most confident fraction, for coverage 1/points .. 1."""
-    if len(confidence) == 0:
-        return []
-    order = np.argsort(-confidence, kind="stable")
-    hits = np.cumsum(correct[order])
-    n = len(order)
-    curve = []
-    for step in range(1, points + 1):
-        kept = max(1, round(n * step / points))
-        curve.append(
-            {
-                "coverage": kept / n,
-                "accuracy": float(hits[kept - 1] / kept),
-                "threshold": float(confidence[order[kept - 1]]),
-            }
-        )
-    return curve
 
 
 def lowest_threshold(confidence: FloatArray, correct: BoolArray, target: float) -> float | None:
@@ -102,16 +81,6 @@ def margin_threshold(margin: FloatArray, correct: BoolArray, min_rows: int = 10)
         return DEFAULT_MARGIN
     cut = float(m[coin_flip[-1]])
     return float(min(MAX_MARGIN, max(DEFAULT_MARGIN, cut)))
-
-
-def top_two(proba: FloatArray) -> tuple[npt.NDArray[np.intp], FloatArray, FloatArray]:
-    """Argmax index, top probability and margin to the second best, per row."""
-    if proba.shape[1] == 1:
-        top = np.zeros(len(proba), dtype=np.intp)
-        return top, proba[:, 0], proba[:, 0]
-    part = np.partition(proba, -2, axis=1)
-    best, second = part[:, -1], part[:, -2]
-    return np.argmax(proba, axis=1), best, best - second
 
 
 def gate_summary(
