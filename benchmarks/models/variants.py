@@ -206,7 +206,9 @@ def run_all(variants: list[str], sets: list[str], repeats: int, threads: int) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.models.variants", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.models.variants", description=__doc__
+    )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--sets", default=",".join(SETS))
