@@ -14,7 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from starlette.responses import JSONResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.ingest.intake import Ingest, accepted_body
 from services.ingest.schemas import BatchOut, ItemResult
@@ -37,6 +37,33 @@ class AsgiEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.handle(scope, receive, send)
+
+
+class Shortcut:
+    """Sends one (method, path) straight to its handler, ahead of Starlette's router.
+
+    The handler is the one its ``Route`` serves (the route stays, for the route table,
+    metrics labels and 405s); only the dispatch is shorter. Starlette's exception
+    middleware and router cost about 13 of 77 us per single POST in-process, and in
+    A/B runs of the ingest-only benchmark (same machine, alternated) ingest without
+    this shortcut reached about 0.9 of its throughput with it.
+    """
+
+    def __init__(self, app: ASGIApp, method: str, path: str, handle: Asgi) -> None:
+        self.app = app
+        self.method = method
+        self.path = path
+        self.handle = handle
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == self.path
+            and scope["method"] == self.method
+        ):
+            await self.handle(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 class Intake:
