@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import platform
-import re
 import statistics
 import tempfile
 import time
@@ -34,6 +33,8 @@ from urllib.parse import urlsplit
 
 import asyncpg
 
+from benchmarks.e2e.report import update_docs
+from benchmarks.queue.report import SECTION, markdown
 from services.router.auth import Principal
 from services.router.db import create_pool, load_queries
 from services.router.metrics import RouterMetrics
@@ -47,7 +48,6 @@ from shared.metrics import new_registry
 log = logging.getLogger(__name__)
 
 QUEUE = "energy_aid"
-SECTION = "## Router queue benchmark"
 # Filler text for the items: the size of a typical request, no personal data.
 BODY = "Demande d'aide pour la facture d'énergie du mois. " * 12
 
@@ -335,68 +335,6 @@ def _version(package: str) -> str:
     return version(package)
 
 
-def markdown(r: dict[str, Any], server: str) -> str:
-    rows = [
-        (
-            "router: `claim` + `complete` (SKIP LOCKED, audit events, NOTIFY)",
-            r["claims_per_s"],
-            _ms(r["p50_claim_ms"]),
-            _ms(r["p99_claim_ms"]),
-            "",
-        ),
-        (
-            f"procrastinate {r['procrastinate_version']} worker (concurrency {r['agents']})",
-            r["procrastinate_per_s"],
-            "",
-            "",
-            f"{r['ratio']:.2f}×",
-        ),
-        (
-            "procrastinate `fetch_job` + `finish_job` without its worker",
-            r["procrastinate_fetch_finish_per_s"],
-            "",
-            _ms(r["procrastinate_p99_fetch_ms"]),
-            f"{r['ratio_fetch_finish']:.2f}×",
-        ),
-    ]
-    table = "\n".join(f"| {a} | {b:,.0f} | {c} | {d} | {e} |" for a, b, c, d, e in rows)
-    return f"""{SECTION}
-
-`make bench-queue` (`python -m benchmarks.queue.run`, not a timed test):
-{r["items"]:,} waiting items (jobs) per workload, {r["agents"]} concurrent agents taking the next
-item and completing it, {r["claims"]:,} claims per workload in {r["slices"]} interleaved slices,
-all workloads in one process on the same PostgreSQL server ({server}).
-Machine: {r["machine"]}, shared with other jobs.
-
-| workload | claims/s | p50 claim | p99 claim | router is |
-|---|---:|---:|---:|---:|
-{table}
-
-Goal: ≥ 3× procrastinate, measured against its worker — how procrastinate is used (defer, then
-`procrastinate worker`): its loop fetches one job at a time and runs each as a task. The last
-row drives the same SQL functions from {r["agents"]} loops without the worker: then both systems
-spend most of a claim waiting for the commit's WAL flush (two durable commits per item each), so
-the gap shrinks to what the client library and the SQL cost; `--fast` (fsync off) shows it
-without the flush. Raw numbers: `bench-queue.json` (`claims_per_s`, `procrastinate_per_s` = the
-worker, `ratio`, `p99_claim_ms`, and `procrastinate_fetch_finish_per_s`, `ratio_fetch_finish`).
-"""
-
-
-def _ms(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f} ms"
-
-
-def update_docs(path: Path, section: str) -> None:
-    """Replace (or append) only this section; other sections belong to other benchmarks."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def _server(args: argparse.Namespace) -> tuple[str, Any]:
     dsn = os.environ.get("TRIAGE_DATABASE_URL")
     if dsn:
@@ -431,7 +369,11 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(result, indent=2))
     if args.docs is not None:
         where = "private, fsync off" if args.fast else "private, default durability"
-        update_docs(args.docs, markdown(result, "TRIAGE_DATABASE_URL" if server is None else where))
+        update_docs(
+            args.docs,
+            markdown(result, "TRIAGE_DATABASE_URL" if server is None else where),
+            SECTION,
+        )
     return 0
 
 
