@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry
 
-from benchmarks.queue.run import SECTION, update_docs
+from benchmarks.e2e.report import update_docs
+from benchmarks.queue.report import SECTION
 from services.router.consumer import batch_columns
 from services.router.export import case_row, case_text
 from services.router.metrics import RouterMetrics
@@ -180,9 +181,9 @@ def test_settings_read_the_shared_ingest_keys_and_users_json(
 def test_docs_section_is_replaced_without_touching_other_sections(tmp_path: Path) -> None:
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\n## Classifier\n\ntext\n")
-    update_docs(docs, f"{SECTION}\n\nfirst\n")
-    update_docs(docs, f"{SECTION}\n\nsecond\n")
+    update_docs(docs, f"{SECTION}\n\nfirst\n", SECTION)
+    update_docs(docs, f"{SECTION}\n\nsecond\n", SECTION)
     assert docs.read_text() == f"# Benchmarks\n\n## Classifier\n\ntext\n\n{SECTION}\n\nsecond\n"
     docs.write_text(f"# B\n\n{SECTION}\n\nold\n\n## Later\n\nkeep\n")
-    update_docs(docs, f"{SECTION}\n\nnew\n")
+    update_docs(docs, f"{SECTION}\n\nnew\n", SECTION)
     assert docs.read_text() == f"# B\n\n{SECTION}\n\nnew\n\n## Later\n\nkeep\n"
