@@ -13,7 +13,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 EMBEDDER := $(TRIAGE_CACHE_DIR)/models/multilingual-e5-small-onnx-portable/triage-build.json
 PYTEST := $(PY) -m pytest -p no:cacheprovider
-APT_PACKAGES ?= prometheus chromium
+APT_PACKAGES ?= prometheus chromium tesseract-ocr tesseract-ocr-fra tesseract-ocr-nld tesseract-ocr-eng fonts-dejavu-core
 
 .PHONY: install lock embedder model run test lint unit integration e2e ops system-deps clean \
         eval-benchmarks bench bench-classifier bench-queue
