@@ -9,7 +9,9 @@ never an edit of a published one.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -25,6 +27,22 @@ CLASSIFIED_V1: Final = "triage.request.classified.v1"
 DEADLETTER_V1: Final = "triage.request.deadletter.v1"
 
 EVENT_TYPE_HEADER = "triage-event-type"
+
+# Size bounds (see ``tests/unit/shared/test_event_size.py``, which builds the largest
+# event of each type). A classified event is its received event plus at most
+# CLASSIFIED_OVERHEAD_BYTES: ingest refuses (413) a request whose received event would
+# leave less than that under the broker's maximum message size, so every event fits.
+MAX_CUE_HITS = 10  # cue hits kept in an explanation (the urgency uses them all)
+MAX_SNIPPET_CHARS = 200  # a cue's masked context (about 40 characters each side)
+MAX_SCORES = 10  # top types, top urgencies, neighbours, review reasons
+LABEL_CHARS = 100  # a type, urgency, cue id, case id or reason
+CLASSIFIED_OVERHEAD_BYTES = 32_768
+# Ingest's per-field limits, mirrored by the event so that it is bounded on its own.
+MAX_ATTACHMENTS = 20
+MAX_METADATA_ENTRIES = 50
+METADATA_KEY_CHARS = 64
+METADATA_VALUE_CHARS = 1000
+Label = Annotated[str, Field(max_length=LABEL_CHARS)]
 
 
 def request_id_for(source: str, external_id: str) -> str:
@@ -70,7 +88,9 @@ class _Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-MetadataValue = str | int | float | bool | None
+MetadataText = Annotated[str, Field(max_length=METADATA_VALUE_CHARS)]
+MetadataValue = MetadataText | int | float | bool | None
+MetadataKey = Annotated[str, Field(max_length=METADATA_KEY_CHARS)]
 
 
 class Attachment(_Event):
@@ -92,8 +112,10 @@ class RequestReceived(_Event):
     language: str | None = None
     received_at: datetime
     accepted_at: datetime = Field(default_factory=utcnow)
-    attachments: list[Attachment] = Field(default_factory=list)
-    metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+    metadata: dict[MetadataKey, MetadataValue] = Field(
+        default_factory=dict, max_length=MAX_METADATA_ENTRIES
+    )
 
     def full_text(self) -> str:
         """Subject, body and attachment texts: what the model reads (before masking)."""
@@ -102,41 +124,41 @@ class RequestReceived(_Event):
 
 
 class Scored(_Event):
-    label: str
+    label: Label
     probability: float
 
 
 class CueHit(_Event):
-    cue: str  # lexicon entry id, e.g. "energy_cutoff"
+    cue: Label  # lexicon entry id, e.g. "energy_cutoff"
     level: Urgency  # the urgency this cue forces at least
-    snippet: str  # masked text around the match
+    snippet: Annotated[str, Field(max_length=MAX_SNIPPET_CHARS)]  # masked text around the match
 
 
 class Neighbour(_Event):
-    case_id: str
-    type: str
-    urgency: str | None = None
+    case_id: Label
+    type: Label
+    urgency: Label | None = None
     similarity: float
 
 
 class Explanation(_Event):
-    top_types: list[Scored] = Field(default_factory=list)
-    top_urgencies: list[Scored] = Field(default_factory=list)
-    cues: list[CueHit] = Field(default_factory=list)
-    neighbours: list[Neighbour] = Field(default_factory=list)
+    top_types: list[Scored] = Field(default_factory=list, max_length=MAX_SCORES)
+    top_urgencies: list[Scored] = Field(default_factory=list, max_length=MAX_SCORES)
+    cues: list[CueHit] = Field(default_factory=list, max_length=MAX_CUE_HITS)
+    neighbours: list[Neighbour] = Field(default_factory=list, max_length=MAX_SCORES)
 
 
 class Classification(_Event):
-    type: str
+    type: Label
     type_confidence: float
     urgency: Urgency
     urgency_confidence: float
     model_urgency: Urgency | None = None  # before cues raised it
-    language: str
+    language: Annotated[str, Field(max_length=16)]
     language_confidence: float
     needs_review: bool
-    review_reasons: list[str] = Field(default_factory=list)
-    model_version: str
+    review_reasons: list[Label] = Field(default_factory=list, max_length=MAX_SCORES)
+    model_version: Annotated[str, Field(max_length=200)]
     explanation: Explanation = Field(default_factory=Explanation)
 
 
@@ -160,8 +182,31 @@ class DeadLetter(_Event):
     original_partition: int | None = None
     original_offset: int | None = None
     original_key: str | None = None
-    payload: str  # the original bytes, decoded as UTF-8 with replacement
+    payload: str  # the original bytes: UTF-8 text, or base64 (see payload_encoding)
     failed_at: datetime = Field(default_factory=utcnow)
+    # base64 when the bytes are not clean UTF-8 text: they stay exact (a replay sends
+    # them again) and the letter stays bounded (4/3 of the record, where escaping
+    # control characters as \u0000 would make it six times larger).
+    payload_encoding: Literal["utf-8", "base64"] = "utf-8"
+
+    def original_bytes(self) -> bytes:
+        if self.payload_encoding == "base64":
+            return base64.b64decode(self.payload)
+        return self.payload.encode()
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def deadletter_payload(raw: bytes) -> tuple[str, Literal["utf-8", "base64"]]:
+    """``raw`` as a DeadLetter payload: text when it is clean UTF-8, else base64."""
+    try:
+        text = raw.decode()
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode(), "base64"
+    if _CONTROL.search(text):
+        return base64.b64encode(raw).decode(), "base64"
+    return text, "utf-8"
 
 
 AnyEvent = RequestReceived | RequestClassified | DeadLetter

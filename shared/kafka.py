@@ -52,6 +52,9 @@ def make_broker(
         acks="all",
         enable_idempotence=False,
         linger_ms=settings.kafka_linger_ms,
+        # the largest record any producer sends (a dead letter); the topics' own
+        # max.message.bytes and ``check_size`` hold the other records to their limit
+        max_request_size=settings.deadletter_max_bytes,
         request_timeout_ms=settings.kafka_request_timeout_ms,
         graceful_timeout=graceful_timeout,
         security=_security(settings),
@@ -68,7 +71,37 @@ def consumer_options(settings: KafkaSettings, group_id: str) -> dict[str, Any]:
         "session_timeout_ms": settings.kafka_session_timeout_ms,
         "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
         "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
+        # never smaller than the largest record, or that record would block its partition
+        "max_partition_fetch_bytes": settings.deadletter_max_bytes,
+        "fetch_max_bytes": max(52_428_800, settings.deadletter_max_bytes),
     }
+
+
+class MessageTooLarge(ValueError):
+    """A record over the topic's maximum size: the broker would refuse it for ever."""
+
+
+def check_size(payload: bytes, limit: int) -> bytes:
+    """``payload`` if it fits ``limit`` (TRIAGE_KAFKA_MAX_MESSAGE_BYTES): some brokers
+    (tansu) do not enforce a topic's max.message.bytes, so the producer does."""
+    if len(payload) > limit:
+        raise MessageTooLarge(
+            f"{len(payload)} bytes, over TRIAGE_KAFKA_MAX_MESSAGE_BYTES ({limit})"
+        )
+    return payload
+
+
+def topic_configs(settings: KafkaSettings, name: str) -> dict[str, str]:
+    """The configuration of a topic Triage creates (pure)."""
+    configs = {
+        "min.insync.replicas": str(settings.kafka_min_insync_replicas),
+        "max.message.bytes": str(settings.kafka_max_message_bytes),
+    }
+    if name == settings.topic_deadletter:
+        days_ms = int(settings.kafka_deadletter_retention_days * 86_400_000)
+        configs.update({"max.message.bytes": str(settings.deadletter_max_bytes),
+                        "retention.ms": str(days_ms)})  # fmt: skip
+    return configs
 
 
 def admin_options(settings: KafkaSettings) -> dict[str, Any]:
@@ -92,7 +125,8 @@ def admin_options(settings: KafkaSettings) -> dict[str, Any]:
 
 
 async def ensure_topics(settings: KafkaSettings, names: list[str]) -> None:
-    """Create missing topics with the configured partition count (no-op when they exist)."""
+    """Create missing topics with the configured partitions, replicas and configs
+    (``topic_configs``); a no-op for the topics that exist."""
     if not settings.kafka_create_topics:
         return
     admin = AIOKafkaAdminClient(**admin_options(settings))
@@ -102,7 +136,11 @@ async def ensure_topics(settings: KafkaSettings, names: list[str]) -> None:
         missing = [n for n in names if n not in existing]
         if not missing:
             return
-        new = [NewTopic(n, settings.kafka_topic_partitions, 1) for n in missing]
+        new = [
+            NewTopic(n, settings.kafka_topic_partitions, settings.kafka_replication_factor,
+                     topic_configs=topic_configs(settings, n))
+            for n in missing
+        ]  # fmt: skip
         # another replica may have created them first
         with contextlib.suppress(TopicAlreadyExistsError):
             await admin.create_topics(new)

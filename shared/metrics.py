@@ -195,6 +195,12 @@ class ConsumerMetrics:
             ["service", "group", "topic", "partition"],
             registry=registry,
         )
+        self.transient = Counter(
+            "triage_consumer_infrastructure_failures_total",
+            "Batches retried because the broker or database was unusable, by cause",
+            ["service", "cause"],
+            registry=registry,
+        )
         self.deadlettered = Counter(
             "triage_deadlettered_total",
             "Messages sent to the dead-letter topic, by stage and reason",

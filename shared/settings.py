@@ -61,9 +61,38 @@ class KafkaSettings(BaseTriageSettings):
         6, ge=1, description="partitions when Triage creates topics"
     )
     kafka_create_topics: bool = Field(True, description="create missing topics at start")
+    kafka_replication_factor: int = Field(
+        1, ge=1, description="replicas of each topic Triage creates (3 in production)"
+    )
+    kafka_min_insync_replicas: int = Field(
+        1, ge=1, description="min.insync.replicas of the topics Triage creates (2 in production)"
+    )
+    kafka_max_message_bytes: int = Field(
+        1_048_576, ge=262_144, le=16_777_216,
+        description="largest received/classified record: ingest refuses (413) what would not "
+        "fit, topics are created with it, consumers fetch it",
+    )  # fmt: skip
+    kafka_deadletter_retention_days: float = Field(
+        30, gt=0, description="retention of the dead-letter topic (its original payloads)"
+    )
     topic_received: str = Field(RECEIVED_V1, description="topic of accepted requests")
     topic_classified: str = Field(CLASSIFIED_V1, description="topic of classified requests")
     topic_deadletter: str = Field(DEADLETTER_V1, description="dead-letter topic")
+
+    @property
+    def deadletter_max_bytes(self) -> int:
+        """Largest dead letter: the record, escaped (at most twice as long) or base64
+        (4/3), plus the error and the envelope. Producers and consumers use it."""
+        return 2 * self.kafka_max_message_bytes + 65_536
+
+    @model_validator(mode="after")
+    def _replicas_consistent(self) -> KafkaSettings:
+        if self.kafka_min_insync_replicas > self.kafka_replication_factor:
+            raise ValueError(
+                "TRIAGE_KAFKA_MIN_INSYNC_REPLICAS is larger than TRIAGE_KAFKA_REPLICATION_FACTOR:"
+                " no write could ever succeed"
+            )
+        return self
 
 
 class HttpSettings(BaseTriageSettings):

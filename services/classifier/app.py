@@ -16,16 +16,24 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from aiokafka.errors import MessageSizeTooLargeError
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 
 from services.classifier.pipeline import Classifier
 from services.classifier.settings import ClassifierSettings
-from shared.consumer import BatchConsumer, Consumed, TransientError, lag_loop, subscribe
+from shared.consumer import (
+    BatchConsumer,
+    Consumed,
+    TransientError,
+    UnpublishableResult,
+    lag_loop,
+    subscribe,
+)
 from shared.events import EVENT_TYPE_HEADER, RECEIVED_V1, RequestClassified, encode
 from shared.http import install_error_handlers
-from shared.kafka import ensure_topics, make_broker
+from shared.kafka import MessageTooLarge, check_size, ensure_topics, make_broker
 from shared.metrics import (
     LATENCY_BUCKETS,
     ConsumerMetrics,
@@ -84,6 +92,7 @@ class Worker:
     topic: str
     metrics: ClassifierMetrics
     executor: ThreadPoolExecutor
+    max_message_bytes: int
 
     async def process(self, items: list[Consumed[Any]]) -> None:
         events = [item.event for item in items]
@@ -91,15 +100,23 @@ class Worker:
         loop = asyncio.get_running_loop()
         results = await loop.run_in_executor(self.executor, self.classifier.classify, events)
         self.metrics.inference.observe(time.perf_counter() - start)
+        # Encoded and measured before anything is sent: a result that can never be
+        # published fails its input (dead letter), never the whole partition for ever.
         try:
-            await asyncio.gather(*(self._publish(r) for r in results))
+            payloads = [check_size(encode(r), self.max_message_bytes) for r in results]
+        except (MessageTooLarge, ValueError) as exc:
+            raise UnpublishableResult(str(exc)) from exc
+        try:
+            await asyncio.gather(*(self._publish(r, p) for r, p in zip(results, payloads)))
+        except MessageSizeTooLargeError as exc:  # the broker's own, lower limit
+            raise UnpublishableResult("the broker refused the result as too large") from exc
         except Exception as exc:
-            raise TransientError("publishing results failed") from exc
+            raise TransientError("publishing results failed", "broker") from exc
         self.metrics.observe(results)
 
-    async def _publish(self, result: RequestClassified) -> None:
+    async def _publish(self, result: RequestClassified, payload: bytes) -> None:
         await self.broker.publish(
-            encode(result),
+            payload,
             self.topic,
             key=result.request_id.encode(),
             headers={EVENT_TYPE_HEADER: result.event_type},
@@ -141,7 +158,8 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
         version = loaded.model.model_version
         metrics.model.info({"version": version})
         log.info("model %s loaded", version)
-        worker = Worker(loaded, broker, settings.topic_classified, metrics, executor)
+        worker = Worker(loaded, broker, settings.topic_classified, metrics, executor,
+                        settings.kafka_max_message_bytes)  # fmt: skip
         consumer = BatchConsumer(
             broker=broker, stage="classifier", expected_event_type=RECEIVED_V1,
             process=worker.process, deadletter_topic=settings.topic_deadletter,

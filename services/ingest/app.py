@@ -27,6 +27,7 @@ from services.ingest.intake import Ingest
 from services.ingest.publisher import Publisher
 from services.ingest.routes import AsgiEndpoint, Intake, Shortcut
 from services.ingest.settings import IngestSettings
+from shared.events import CLASSIFIED_OVERHEAD_BYTES
 from shared.http import error_handlers
 from shared.kafka import ensure_topics, make_broker
 from shared.metrics import HttpMetrics, HttpMetricsMiddleware, new_registry
@@ -80,8 +81,10 @@ def create_app(settings: IngestSettings) -> Starlette:
     broker = make_broker(settings, graceful_timeout=settings.graceful_timeout_s)
     health = BrokerHealth()
     publisher = Publisher(
-        broker, settings.topic_received, settings.ingest_publish_timeout_s, registry, health
-    )
+        broker, settings.topic_received, settings.ingest_publish_timeout_s, registry, health,
+        # room left for the classification: the classified event must fit too
+        max_bytes=settings.kafka_max_message_bytes - CLASSIFIED_OVERHEAD_BYTES,
+    )  # fmt: skip
     ingest = Ingest(settings, publisher, outcomes)
 
     @asynccontextmanager

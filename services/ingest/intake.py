@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 from prometheus_client import Counter
 
-from services.ingest.publisher import BrokerUnavailable, Publisher
+from services.ingest.publisher import BrokerUnavailable, EventTooLarge, Publisher
 from services.ingest.settings import IngestSettings
 from services.ingest.validation import IntakeRequest, Rules
 from shared import auth
-from shared.errors import ApiError, Unauthenticated, Unavailable
+from shared.errors import ApiError, TooLarge, Unauthenticated, Unavailable
 from shared.events import RequestReceived, request_id_for
 
 _UNAVAILABLE = (
@@ -77,6 +77,11 @@ class Ingest:
         except BrokerUnavailable as exc:
             raise Unavailable(
                 _UNAVAILABLE, code="broker_unavailable", headers=self.retry_after
+            ) from exc
+        except EventTooLarge as exc:  # many wide characters, long metadata...
+            raise TooLarge(
+                f"the request would exceed the pipeline's message size ({exc});"
+                " send less text or metadata"
             ) from exc
         self._accepted.inc()
         return event.request_id

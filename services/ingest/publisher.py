@@ -20,6 +20,10 @@ class BrokerUnavailable(Exception):
     pass
 
 
+class EventTooLarge(Exception):
+    """The request's event would not fit the topics (with room for its classification)."""
+
+
 class Publisher:
     def __init__(
         self,
@@ -28,11 +32,13 @@ class Publisher:
         timeout_s: float,
         registry: CollectorRegistry,
         health: BrokerHealth | None = None,
+        max_bytes: int | None = None,
     ) -> None:
         self.broker = broker
         self.topic = topic
         self.timeout_s = timeout_s
         self.health = health or BrokerHealth()
+        self.max_bytes = max_bytes
         self.duration = Histogram(
             "triage_ingest_publish_duration_seconds",
             "Time from publish to the broker's acknowledgement",
@@ -42,13 +48,16 @@ class Publisher:
 
     async def publish(self, event: RequestReceived) -> None:
         """Return once the broker acknowledged; raise BrokerUnavailable otherwise."""
+        payload = encode(event)
+        if self.max_bytes is not None and len(payload) > self.max_bytes:
+            raise EventTooLarge(f"{len(payload)} bytes, over {self.max_bytes}")
         if not self.health.connected:
             raise BrokerUnavailable("not connected to the broker")
         start = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeout_s):
                 await self.broker.publish(
-                    encode(event),
+                    payload,
                     self.topic,
                     key=event.request_id.encode(),
                     headers={EVENT_TYPE_HEADER: event.event_type},

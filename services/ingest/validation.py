@@ -4,6 +4,8 @@ limit or envelope is validated (and which status refuses it).
 - body size: ``check_declared_length`` / ``check_size`` (413 ``too_large``)
 - JSON and UTF-8: ``parse_json`` (400 ``malformed_json`` / ``invalid_utf8``)
 - each field: the pydantic models below (422 ``validation_failed``, each field named)
+- which characters text may hold: ``check_text``, on every text field (422)
+- ``received_at``: ``check_received_at``, 2000-01-01 to a day ahead (422)
 - text length and the key's own source: ``Rules.checked`` (413, 403 ``forbidden``)
 - the batch envelope ``{"requests": [...]}``: ``Rules.batch_items`` (422, 413)
 
@@ -13,24 +15,81 @@ The OpenAPI document (``services/ingest/openapi.py``) is generated from these mo
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 from pydantic import ValidationError as PydanticError
 
 from services.ingest.settings import IngestSettings
 from shared.errors import Forbidden, Invalid, Malformed, TooLarge, validation_error
-from shared.events import Channel
+from shared.events import (
+    MAX_ATTACHMENTS,
+    MAX_METADATA_ENTRIES,
+    METADATA_KEY_CHARS,
+    METADATA_VALUE_CHARS,
+    Channel,
+)
 
+# Control characters other than tab, line feed and carriage return, and UTF-16
+# surrogates: PostgreSQL cannot store NUL, JSON must escape the others (six bytes
+# each), a lone surrogate cannot be encoded at all, and none is ever part of a
+# citizen's text. Refused at the door, so no later stage has to clean them.
+_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def check_text(value: str) -> str:
+    """The one text policy of Triage, for every text field ingest accepts (subject,
+    body, attachment names and texts, metadata keys and values, file names...).
+
+    Raises ValueError (a 422 naming the field inside a pydantic model); returns the
+    text unchanged otherwise.
+    """
+    found = _FORBIDDEN.search(value)
+    if found is not None:
+        raise ValueError(
+            f"control character U+{ord(found.group()):04X} at position {found.start()}:"
+            " only tab, line feed and carriage return are accepted"
+        )
+    return value
+
+
+# received_at: the SLA is computed from it, on a working-day calendar that knows
+# only real years; a source clock a little ahead is tolerated.
+EARLIEST_RECEIVED = datetime(2000, 1, 1, tzinfo=UTC)
+RECEIVED_AHEAD = timedelta(days=1)
+
+
+def check_received_at(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value < EARLIEST_RECEIVED:
+        raise ValueError("must not be before 2000-01-01")
+    if value > datetime.now(UTC) + RECEIVED_AHEAD:
+        raise ValueError("must not be more than one day in the future")
+    return value
+
+
+Text = Annotated[str, AfterValidator(check_text)]
 Source = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
 ]
 ExternalId = Annotated[
     str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
 ]
-NonBlank = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
-MetaKey = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-MetaValue = Annotated[str, StringConstraints(max_length=1000)] | int | float | bool | None
+NonBlank = Annotated[Text, StringConstraints(min_length=1, pattern=r"\S")]
+MetaKey = Annotated[Text, StringConstraints(min_length=1, max_length=METADATA_KEY_CHARS)]
+MetaValue = (
+    Annotated[Text, StringConstraints(max_length=METADATA_VALUE_CHARS)] | int | float | bool | None
+)
 
 
 class _Strict(BaseModel):
@@ -38,8 +97,8 @@ class _Strict(BaseModel):
 
 
 class AttachmentIn(_Strict):
-    name: Annotated[str, StringConstraints(max_length=255)] = ""
-    text: str
+    name: Annotated[Text, StringConstraints(max_length=255)] = ""
+    text: Text
 
 
 class IntakeRequest(_Strict):
@@ -48,16 +107,20 @@ class IntakeRequest(_Strict):
     source: Source = Field(description="intake source; must match the API key's source")
     external_id: ExternalId = Field(description="the source's own id; retries reuse it")
     channel: Channel
-    subject: Annotated[str, StringConstraints(max_length=1000)] = ""
+    subject: Annotated[Text, StringConstraints(max_length=1000)] = ""
     body: NonBlank = Field(description="the request text (not empty)")
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")] | None = Field(
         None, description="ISO 639-1 code when the source knows it"
     )
-    received_at: AwareDatetime | None = Field(
-        None, description="when the source received it (with timezone); default now"
+    received_at: Annotated[AwareDatetime | None, AfterValidator(check_received_at)] = Field(
+        None,
+        description="when the source received it (with timezone), from 2000-01-01 to one day"
+        " ahead; default now",
     )
-    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=20)
-    metadata: dict[MetaKey, MetaValue] = Field(default_factory=dict, max_length=50)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+    metadata: dict[MetaKey, MetaValue] = Field(
+        default_factory=dict, max_length=MAX_METADATA_ENTRIES
+    )
 
     def text_chars(self) -> int:
         return len(self.subject) + len(self.body) + sum(len(a.text) for a in self.attachments)
@@ -84,6 +147,28 @@ def parse_json(raw: bytes) -> object:
         ) from exc
     except RecursionError as exc:  # e.g. [[[[...]]]] 100,000 deep: a 400, not a 500
         raise Malformed("body is nested too deeply", code="malformed_json") from exc
+
+
+def _lone_surrogate(value: object, path: str = "") -> str | None:
+    """The dotted path of the first key or string holding a surrogate, if any."""
+    if isinstance(value, str):
+        return path if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        pairs: list[tuple[object, object]] = list(value.items())
+    elif isinstance(value, list):
+        pairs = list(enumerate(value))
+    else:
+        return None
+    for key, item in pairs:
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and _SURROGATE.search(key):
+            return where
+        if (found := _lone_surrogate(item, where)) is not None:
+            return found
+    return None
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class Rules:
@@ -129,6 +214,12 @@ class Rules:
             # JSON mode: strings for date-times and enums are the JSON way of writing them.
             item = IntakeRequest.model_validate_json(json.dumps(data))
         except PydanticError as exc:
+            field = _lone_surrogate(data)
+            if field is not None:  # pydantic's JSON parser refuses it without naming the field
+                raise Invalid(
+                    "text holds a lone UTF-16 surrogate", code="validation_failed",
+                    details=[{"field": field, "problem": "lone surrogate: not a character"}],
+                ) from exc  # fmt: skip
             raise validation_error(exc) from exc
         return self.checked(item, source)
 

@@ -91,6 +91,7 @@ async def _start_consumers(state: RouterState) -> None:
             batch_timeout_ms=s.router_batch_timeout_ms,
         )
     state.broker = broker
+    state.consumer = consumer
     await broker.start()
     state.consuming = True
     state.tasks.append(
@@ -150,6 +151,9 @@ async def _not_started(_: Request, exc: Exception) -> Response:
 async def _not_ready(state: RouterState) -> str | None:
     if state.settings.router_consumer_enabled and not state.consuming:
         return "consumer not started"
+    if state.consumer is not None and state.consumer.stalled:
+        # e.g. credentials rotated or a read-only server: consuming is paused, retrying
+        return f"consumer retrying: database unusable ({state.consumer.stalled})"
     try:
         async with state.pool.acquire(timeout=2.0) as conn:
             await conn.fetchval("SELECT 1", timeout=2.0)

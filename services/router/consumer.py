@@ -20,7 +20,7 @@ from typing import Any
 
 import asyncpg
 
-from services.router.db import Queries, is_transient
+from services.router.db import Queries, infrastructure_cause
 from services.router.metrics import RouterMetrics
 from services.router.notify import ignore
 from services.router.paging import parse_item_id
@@ -124,8 +124,9 @@ class ClassifiedWriter:
             async with self.pool.acquire() as conn, conn.transaction():
                 created = await conn.fetch(self.q.insert_routed, *columns)
         except Exception as exc:
-            if is_transient(exc):
-                raise TransientError(f"database: {type(exc).__name__}") from exc
+            cause = infrastructure_cause(exc)
+            if cause is not None:
+                raise TransientError(f"database: {type(exc).__name__}", cause) from exc
             raise
         self.metrics.record_created(created)
         self.on_change(*{row["queue"] for row in created})

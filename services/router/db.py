@@ -155,19 +155,41 @@ async def create_pool(
             delay = min(delay * 2, 2.0)
 
 
-# SQLSTATE classes that say "try again later", not "this item is bad".
-_TRANSIENT_CLASSES = ("08", "53", "57", "58", "40")
-_TRANSIENT_STATES = {"42P01", "42703", "55006", "55P03"}  # schema not migrated yet, locks
+# What an infrastructure failure is, by SQLSTATE, with a bounded cause for metrics and
+# the readiness probe. Everything here says "the database is not usable right now"
+# (credentials rotated, fail-over to a read-only server, a revoked grant, the database
+# missing, the schema not migrated yet...), never "this item is bad": retrying the same
+# batch later succeeds once an operator or the fail-over has fixed it, so none of these
+# may dead-letter anything.
+_CAUSE_BY_CLASS = {
+    "08": "connection", "53": "resources", "57": "server", "58": "server",
+    "40": "conflict", "28": "credentials", "3D": "database_missing",
+}  # fmt: skip
+_CAUSE_BY_STATE = {
+    "25006": "read_only",  # read_only_sql_transaction: a standby or default_transaction_read_only
+    "42501": "permission",  # insufficient_privilege: a grant revoked
+    "42P01": "schema",  # undefined_table: not migrated yet
+    "42703": "schema",  # undefined_column: not migrated yet
+    "55006": "lock",  # object_in_use
+    "55P03": "lock",  # lock_not_available
+}
+
+
+def infrastructure_cause(exc: BaseException) -> str | None:
+    """A bounded name for why the database is unusable, or None when ``exc`` is bad data."""
+    if isinstance(exc, OSError | asyncio.TimeoutError):
+        return "connection"
+    if isinstance(exc, asyncpg.InterfaceError):
+        return "connection"
+    state = getattr(exc, "sqlstate", None)
+    if not isinstance(state, str):
+        return None
+    return _CAUSE_BY_STATE.get(state) or _CAUSE_BY_CLASS.get(state[:2])
 
 
 def is_transient(exc: BaseException) -> bool:
     """True when ``exc`` is a database/infrastructure failure rather than bad data."""
-    if isinstance(exc, OSError | asyncio.TimeoutError | asyncpg.InterfaceError):
-        return True
-    state = getattr(exc, "sqlstate", None)
-    if not isinstance(state, str):
-        return False
-    return state[:2] in _TRANSIENT_CLASSES or state in _TRANSIENT_STATES
+    return infrastructure_cause(exc) is not None
 
 
 def record(row: asyncpg.Record | None) -> dict[str, Any] | None:

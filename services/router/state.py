@@ -18,6 +18,7 @@ from services.router.rules import Routing
 from services.router.settings import RouterSettings
 from services.router.views import Views
 from services.router.workflow import Workflow
+from shared.consumer import BatchConsumer
 
 
 class NotStarted(RuntimeError):
@@ -34,6 +35,7 @@ class RouterState:
     metrics: RouterMetrics
     broker: KafkaBroker | None = None
     consuming: bool = False
+    consumer: BatchConsumer | None = None  # its ``stalled`` feeds the readiness probe
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _pool: asyncpg.Pool | None = None
     _workflow: Workflow | None = None

@@ -10,7 +10,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from services.classifier.model.predictor import Prediction
-from shared.events import Classification, CueHit, Explanation, Neighbour, Scored, Urgency
+from shared.events import (
+    MAX_CUE_HITS,
+    MAX_SNIPPET_CHARS,
+    URGENCY_ORDER,
+    Classification,
+    CueHit,
+    Explanation,
+    Neighbour,
+    Scored,
+    Urgency,
+)
 
 if TYPE_CHECKING:
     from services.classifier.cues import CueMatch
@@ -23,12 +33,32 @@ def explanation(pred: Prediction, cues: Sequence[CueMatch]) -> Explanation:
         top_urgencies=[
             Scored(label=s.label, probability=s.probability) for s in pred.top_urgencies
         ],
-        cues=[CueHit(cue=c.cue, level=c.level, snippet=c.snippet) for c in cues],
+        cues=[CueHit(cue=c.cue, level=c.level, snippet=_bounded(c.snippet)) for c in kept(cues)],
         neighbours=[
             Neighbour(case_id=n.case_id, type=n.type, urgency=n.urgency, similarity=n.similarity)
             for n in pred.neighbours
         ],
     )
+
+
+def kept(cues: Sequence[CueMatch]) -> list[CueMatch]:
+    """The hits an explanation shows: the first of each cue, at most MAX_CUE_HITS, the
+    most urgent kept when there are more, in text order.
+
+    Bounded so that one text repeating a cue ("SDF " ten thousand times) makes an
+    event of the usual size; the urgency is decided on every hit before this.
+    """
+    first: dict[str, CueMatch] = {}
+    for match in cues:
+        first.setdefault(match.cue, match)
+    chosen = sorted(first.values(), key=lambda m: URGENCY_ORDER[m.level])[:MAX_CUE_HITS]
+    return sorted(chosen, key=lambda m: m.start)
+
+
+def _bounded(snippet: str) -> str:
+    if len(snippet) <= MAX_SNIPPET_CHARS:
+        return snippet
+    return snippet[: MAX_SNIPPET_CHARS - 1] + "…"
 
 
 def classification(

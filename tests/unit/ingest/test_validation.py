@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,7 +12,12 @@ from pydantic import ValidationError
 
 from services.ingest.intake import Ingest
 from services.ingest.settings import IngestSettings
-from services.ingest.validation import Rules
+from services.ingest.validation import (
+    EARLIEST_RECEIVED,
+    Rules,
+    check_received_at,
+    check_text,
+)
 from shared.auth import hash_secret
 from shared.errors import ApiError
 from shared.events import RequestReceived, request_id_for
@@ -112,3 +118,60 @@ def test_batch_envelope() -> None:
 def test_keys_must_be_stored_hashed() -> None:
     with pytest.raises(ValidationError, match="hashed"):
         IngestSettings(ingest_api_keys={"demo": "plain-key"})
+
+
+# Every text field of a request, as (change to GOOD, the field the 422 names).
+TEXT_FIELDS: list[tuple[dict[str, Any], str]] = [
+    ({"subject": "a{c}b"}, "subject"),
+    ({"body": "a{c}b"}, "body"),
+    ({"attachments": [{"name": "a{c}.txt", "text": "x"}]}, "attachments.0.name"),
+    ({"attachments": [{"name": "a.txt", "text": "x{c}"}]}, "attachments.0.text"),
+    ({"metadata": {"k{c}": "v"}}, "metadata"),
+    ({"metadata": {"k": "v{c}"}}, "metadata.k"),
+    ({"external_id": "id{c}"}, "external_id"),
+    ({"source": "demo{c}"}, "source"),
+    ({"language": "f{c}"}, "language"),
+]
+
+
+def _filled(change: dict[str, Any], char: str) -> dict[str, Any]:
+    return json.loads(json.dumps(change).replace("{c}", json.dumps(char)[1:-1]))
+
+
+@pytest.mark.parametrize(("change", "field"), TEXT_FIELDS)
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x7f", "\ud800"])
+def test_control_characters_are_refused_in_every_text_field(
+    ingest: Ingest, change: dict[str, Any], field: str, char: str
+) -> None:
+    err = _problem(ingest, {**GOOD, **_filled(change, char)})
+    assert err.status == 422
+    assert any(d["field"].startswith(field) for d in err.details), err.details
+
+
+@pytest.mark.parametrize(("change", "field"), TEXT_FIELDS[:6])
+def test_tab_and_newlines_are_text(ingest: Ingest, change: dict[str, Any], field: str) -> None:
+    ingest.rules.validate({**GOOD, **_filled(change, "\t\r\n")}, "demo")
+
+
+def test_check_text_names_the_character() -> None:
+    with pytest.raises(ValueError, match="U\\+0000 at position 1"):
+        check_text("a\x00b")
+    assert check_text("tab\tline\nend\r\n é €") == "tab\tline\nend\r\n é €"
+
+
+@pytest.mark.parametrize(
+    "when",
+    ["0001-01-01T00:00:00+00:00", "1999-12-31T23:59:59+00:00", "9999-12-31T23:59:59+00:00"],
+)
+def test_absurd_received_at_is_refused(ingest: Ingest, when: str) -> None:
+    err = _problem(ingest, dict(GOOD, received_at=when))
+    assert err.status == 422
+    assert [d["field"] for d in err.details] == ["received_at"], err.details
+
+
+def test_received_at_bounds() -> None:
+    assert check_received_at(EARLIEST_RECEIVED) == EARLIEST_RECEIVED
+    soon = datetime.now(UTC) + timedelta(hours=23)
+    assert check_received_at(soon) == soon
+    with pytest.raises(ValueError, match="future"):
+        check_received_at(datetime.now(UTC) + timedelta(days=2))

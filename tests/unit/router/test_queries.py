@@ -11,6 +11,7 @@ from services.router.db import (
     SQL_DIR,
     Queries,
     QueryFileError,
+    infrastructure_cause,
     is_transient,
     load_queries,
     parse_statements,
@@ -105,6 +106,12 @@ class _PgError(Exception):
         (_PgError("57P01"), True),  # admin shutdown
         (_PgError("40P01"), True),  # deadlock
         (_PgError("42P01"), True),  # table missing: not migrated yet
+        (_PgError("28P01"), True),  # password rotated
+        (_PgError("28000"), True),  # role may not log in
+        (_PgError("25006"), True),  # read-only after a fail-over
+        (_PgError("42501"), True),  # grant revoked
+        (_PgError("3D000"), True),  # database missing
+        (_PgError("22P05"), False),  # \u0000 in jsonb: the data
         (_PgError("22021"), False),  # bad encoding: the data, not the database
         (_PgError("23505"), False),
         (ValueError("x"), False),
@@ -112,3 +119,12 @@ class _PgError(Exception):
 )
 def test_transient_errors(exc: BaseException, transient: bool) -> None:
     assert is_transient(exc) is transient
+
+
+@pytest.mark.parametrize(
+    ("state", "cause"),
+    [("28P01", "credentials"), ("25006", "read_only"), ("42501", "permission"),
+     ("3D000", "database_missing"), ("08006", "connection")],
+)  # fmt: skip
+def test_infrastructure_cause_is_bounded(state: str, cause: str) -> None:
+    assert infrastructure_cause(_PgError(state)) == cause
