@@ -34,9 +34,9 @@ EVENT_TYPE_HEADER = "triage-event-type"
 # leave less than that under the broker's maximum message size, so every event fits.
 MAX_CUE_HITS = 10  # cue hits kept in an explanation (the urgency uses them all)
 MAX_SNIPPET_CHARS = 200  # a cue's masked context (about 40 characters each side)
-MAX_SCORES = 10  # top types, top urgencies, neighbours, review reasons
+MAX_SCORES = 5  # top types, top urgencies, neighbours, review reasons
 LABEL_CHARS = 100  # a type, urgency, cue id, case id or reason
-CLASSIFIED_OVERHEAD_BYTES = 32_768
+CLASSIFIED_OVERHEAD_BYTES = 65_536
 # Ingest's per-field limits, mirrored by the event so that it is bounded on its own.
 MAX_ATTACHMENTS = 20
 MAX_METADATA_ENTRIES = 50

@@ -107,7 +107,9 @@ class Worker:
         except (MessageTooLarge, ValueError) as exc:
             raise UnpublishableResult(str(exc)) from exc
         try:
-            await asyncio.gather(*(self._publish(r, p) for r, p in zip(results, payloads)))
+            await asyncio.gather(
+                *(self._publish(r, p) for r, p in zip(results, payloads, strict=True))
+            )
         except MessageSizeTooLargeError as exc:  # the broker's own, lower limit
             raise UnpublishableResult("the broker refused the result as too large") from exc
         except Exception as exc:

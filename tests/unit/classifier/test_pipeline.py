@@ -6,10 +6,19 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.classifier.cues import CueLexicon
+from services.classifier.cues import CueLexicon, CueMatch
+from services.classifier.model.contract import kept
 from services.classifier.model.predictor import Neighbour, Prediction, Scored
 from services.classifier.pipeline import Classifier, UnclassifiableRequest
-from shared.events import RequestReceived, request_id_for
+from shared.events import (
+    CLASSIFIED_OVERHEAD_BYTES,
+    MAX_CUE_HITS,
+    MAX_SNIPPET_CHARS,
+    RequestReceived,
+    Urgency,
+    encode,
+    request_id_for,
+)
 
 
 class FakeModel:
@@ -113,3 +122,26 @@ def test_review_flag_passes_through(lexicon: CueLexicon) -> None:
 def test_empty_text_is_unclassifiable(lexicon: CueLexicon) -> None:
     with pytest.raises(UnclassifiableRequest):
         Classifier(FakeModel(), lexicon, FakeDetector()).classify([_event("   ")])
+
+
+def test_a_text_repeating_a_cue_makes_an_event_of_the_usual_size(lexicon: CueLexicon) -> None:
+    """`"SDF " * 10000` once made a 1.4 MB event that no broker took (issue 13, item 2)."""
+    event = _event("SDF " * 10_000 + "coupure d'électricité")
+    [result] = Classifier(FakeModel(), lexicon, FakeDetector()).classify([event])
+    cues = result.classification.explanation.cues
+    assert result.classification.urgency == "critical"  # decided on every hit
+    assert len({c.cue for c in cues}) == len(cues) <= MAX_CUE_HITS
+    assert all(len(c.snippet) <= MAX_SNIPPET_CHARS for c in cues)
+    overhead = len(encode(result)) - len(encode(event))
+    assert overhead < CLASSIFIED_OVERHEAD_BYTES
+
+
+def test_kept_cues_prefer_the_most_urgent_in_text_order() -> None:
+    def hit(cue: str, level: str, start: int) -> CueMatch:
+        return CueMatch(cue, Urgency(level), start, start + 1, cue, "x" * 500)
+
+    matches = [hit(f"h{i}", "high", i) for i in range(MAX_CUE_HITS + 5)]
+    matches.append(hit("crit", "critical", 999))
+    chosen = kept(matches)
+    assert len(chosen) == MAX_CUE_HITS and chosen[-1].cue == "crit"
+    assert [m.start for m in chosen] == sorted(m.start for m in chosen)
