@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
 import httpx
+from aiokafka import AIOKafkaProducer
 
 from shared.events import request_id_for
 from tests.fixtures.services import corpus_rows
@@ -180,3 +181,16 @@ def report(scenario: str, **counts: object) -> str:
     line = f"[{scenario}] " + " ".join(f"{k}={v}" for k, v in counts.items())
     print(line, flush=True)
     return line
+
+
+async def produce(
+    bootstrap: str, topic: str, messages: Sequence[tuple[bytes, bytes | None]]
+) -> None:
+    """Raw records, tombstones (value None) included, each acknowledged by the broker."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
+    await producer.start()
+    try:
+        for key, value in messages:
+            await producer.send_and_wait(topic, value, key=key)
+    finally:
+        await producer.stop()

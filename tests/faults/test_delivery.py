@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from shared.events import CLASSIFIED_V1, DEADLETTER_V1, RECEIVED_V1, DeadLetter
 from stack.up import LocalStack
@@ -15,6 +13,7 @@ from tests.faults.support import (
     id_of,
     metric,
     post_all,
+    produce,
     report,
     wait_queued,
     wait_until,
@@ -24,19 +23,6 @@ from tests.fixtures.services import read_topic
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 DUPLICATES_METRIC = "triage_router_duplicate_events_total"
-
-
-async def _produce(
-    bootstrap: str, topic: str, messages: Sequence[tuple[bytes, bytes | None]]
-) -> None:
-    """Raw records, tombstones (value None) included, each acknowledged by the broker."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False)
-    await producer.start()
-    try:
-        for key, value in messages:
-            await producer.send_and_wait(topic, value, key=key)
-    finally:
-        await producer.stop()
 
 
 async def _records_for(bootstrap: str, topic: str, ids: set[str]) -> list[bytes]:
@@ -60,7 +46,7 @@ async def test_duplicate_deliveries_make_one_work_item(stack: LocalStack) -> Non
     assert len(received) == n and len(classified) == n
     for topic, values in ((RECEIVED_V1, received), (CLASSIFIED_V1, classified)):
         again = [(json.loads(v)["request_id"].encode(), v) for v in values]
-        await _produce(bootstrap, topic, again * 2)  # each event twice more
+        await produce(bootstrap, topic, again * 2)  # each event twice more
     second = await post_all(stack.running["ingest"].url, env["TRIAGE_DEMO_API_KEY"], items)
     assert second.accepted == first.accepted, "a repeated POST must give the same ids"
     expected_dups = 2 * n + 2 * n + n  # received x2 (re-classified), classified x2, re-POST
@@ -112,8 +98,8 @@ async def test_malformed_events_are_deadlettered_and_flow_continues(stack: Local
     bad = f"{tag}-baduuid"
     event = {**json.loads(published[0]), "request_id": bad, "external_id": bad}
     messages_received = [*poison_received, (bad.encode(), json.dumps(event).encode())]
-    await _produce(bootstrap, RECEIVED_V1, messages_received)
-    await _produce(bootstrap, CLASSIFIED_V1, poison_classified)
+    await produce(bootstrap, RECEIVED_V1, messages_received)
+    await produce(bootstrap, CLASSIFIED_V1, poison_classified)
     second = await post_all(ingest, key, after)
     ids = [*first.accepted.values(), *second.accepted.values()]
     counts_before = await wait_queued(dsn, f"{tag}-before", list(first.accepted.values()), 120)
