@@ -21,6 +21,7 @@ from services.router import api
 from services.router.auth import Authenticator, load_users
 from services.router.consumer import ClassifiedWriter, ReceivedRecorder
 from services.router.db import create_pool, load_queries
+from services.router.deadletters import DeadLetterRecorder, load_deadletter_queries
 from services.router.metrics import RouterMetrics, refresh_forever, stop_task
 from services.router.migrate import check_current
 from services.router.rules import Routing, load_rules
@@ -49,7 +50,10 @@ def build_state(settings: RouterSettings, routing: Routing | None = None) -> Rou
         trusted_proxies=settings.router_trusted_proxies,
     )
     registry = new_registry()
-    return RouterState(settings, routing, auth, load_queries(), registry, RouterMetrics(registry))
+    return RouterState(
+        settings, routing, auth, load_queries(), registry, RouterMetrics(registry),
+        load_deadletter_queries(),
+    )  # fmt: skip
 
 
 async def _start_consumers(state: RouterState) -> None:
@@ -90,6 +94,11 @@ async def _start_consumers(state: RouterState) -> None:
             max_records=s.router_batch_max,
             batch_timeout_ms=s.router_batch_timeout_ms,
         )
+    subscribe(
+        broker, s, DeadLetterRecorder(state.pool, state.letters), topic=s.topic_deadletter,
+        group_id=f"{s.router_group}-deadletters", max_records=s.router_batch_max,
+        batch_timeout_ms=s.router_batch_timeout_ms,
+    )  # fmt: skip
     state.broker = broker
     state.consumer = consumer
     await broker.start()

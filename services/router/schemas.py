@@ -177,10 +177,16 @@ class Corrected(BaseModel):
 
 class RequestStatus(BaseModel):
     request_id: uuid.UUID
-    status: Literal["received", "queued", "in_progress", "done"]
+    status: Literal["received", "queued", "in_progress", "done", "failed"]
     received_at: datetime
     updated_at: datetime
     queue: str | None = None
     priority: int | None = None
     due_at: datetime | None = None
     completed_at: datetime | None = None
+    reason: str | None = Field(
+        None,
+        description="failed only: why the pipeline dead-lettered it (schema, processing,"
+        " too_large...); an operator replays it with `triage deadletter replay`",
+    )
+    failed_at: datetime | None = None

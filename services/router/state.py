@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from services.router.auth import Authenticator
 from services.router.db import Queries
+from services.router.deadletters import DeadLetterQueries
 from services.router.metrics import RouterMetrics
 from services.router.notify import QueueNotifier
 from services.router.rules import Routing
@@ -33,6 +34,7 @@ class RouterState:
     queries: Queries
     registry: CollectorRegistry
     metrics: RouterMetrics
+    letters: DeadLetterQueries
     broker: KafkaBroker | None = None
     consuming: bool = False
     consumer: BatchConsumer | None = None  # its ``stalled`` feeds the readiness probe
@@ -53,7 +55,7 @@ class RouterState:
             lease_s=self.settings.router_lease_s,
             on_change=self._notifier.changed,
         )
-        self._views = Views(pool, self.queries, self._workflow)
+        self._views = Views(pool, self.queries, self._workflow, self.letters)
 
     def detach(self) -> None:
         self._pool = self._workflow = self._views = self._notifier = None

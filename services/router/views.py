@@ -13,6 +13,7 @@ import asyncpg
 
 from services.router.auth import Principal
 from services.router.db import Queries
+from services.router.deadletters import DeadLetterQueries
 from services.router.paging import decode_cursor, page, parse_item_id
 from services.router.workflow import Workflow
 from shared.errors import NotFound
@@ -95,10 +96,17 @@ def summarise_queues(
 
 
 class Views:
-    def __init__(self, pool: asyncpg.Pool, queries: Queries, workflow: Workflow) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        queries: Queries,
+        workflow: Workflow,
+        letters: DeadLetterQueries,
+    ) -> None:
         self.pool = pool
         self.q = queries
         self.workflow = workflow
+        self.letters = letters
 
     async def queues(self, who: Principal) -> list[dict[str, Any]]:
         async with self.pool.acquire() as conn:
@@ -150,17 +158,38 @@ class Views:
             raise missing
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(self.q.request_status, request_id)
-            received = None if row else await conn.fetchrow(self.q.received_status, request_id)
-        if row is None and received is not None and received["source"] == source:
-            return {
-                "request_id": str(request_id),
-                "status": "received",
-                "received_at": received["received_at"],
-                "updated_at": received["recorded_at"],
-            }
-        if row is None or row["source"] != source:
+            if row is not None:
+                if row["source"] != source:
+                    raise missing
+                return status_of(row)
+            failed = await conn.fetchrow(self.letters.deadletter_status, request_id)
+            received = await conn.fetchrow(self.q.received_status, request_id)
+        if failed is not None and source in (failed["source"], _source(received)):
+            return failed_status(failed, received)
+        if received is None or received["source"] != source:
             raise missing
-        return status_of(row)
+        return {
+            "request_id": str(request_id),
+            "status": "received",
+            "received_at": received["received_at"],
+            "updated_at": received["recorded_at"],
+        }
+
+
+def _source(received: Any) -> str | None:
+    return None if received is None else str(received["source"])
+
+
+def failed_status(letter: Any, received: Any) -> dict[str, Any]:
+    """A dead-lettered request without a work item: the reason code, never the error."""
+    return {
+        "request_id": str(letter["request_id"]),
+        "status": "failed",
+        "reason": letter["reason"],
+        "received_at": received["received_at"] if received is not None else letter["failed_at"],
+        "updated_at": letter["recorded_at"],
+        "failed_at": letter["failed_at"],
+    }
 
 
 def status_of(row: Any, now: datetime | None = None) -> dict[str, Any]:

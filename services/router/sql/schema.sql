@@ -126,3 +126,21 @@ CREATE TRIGGER corrections_append_only BEFORE UPDATE OR DELETE ON corrections
     FOR EACH ROW EXECUTE FUNCTION forbid_change();
 CREATE TRIGGER corrections_no_truncate BEFORE TRUNCATE ON corrections
     FOR EACH STATEMENT EXECUTE FUNCTION forbid_change();
+
+CREATE TABLE dead_letters (
+    event_id           uuid PRIMARY KEY,
+    request_id         uuid,
+    source             text,
+    stage              text NOT NULL,
+    reason             text NOT NULL,
+    original_topic     text NOT NULL,
+    original_partition integer,
+    original_offset    bigint,
+    failed_at          timestamptz NOT NULL,
+    recorded_at        timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE INDEX dead_letters_request ON dead_letters (request_id);
+
+COMMENT ON TABLE dead_letters IS
+    'Dead letters seen on request.deadletter, for the failed status: codes only, no text';
