@@ -161,3 +161,13 @@ def test_prometheus_rule_and_dashboard_match_their_sources() -> None:
     dashboard = named(objects, "ConfigMap", "triage-grafana-dashboard")
     assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert json.loads(dashboard["data"]["triage.json"]) == json.loads(tools.DASHBOARD.read_text())
+
+
+def test_example_overlay_replicates_every_accepted_request() -> None:
+    """Issue 13, item 12: a 202 (acks=all) means two brokers have the request."""
+    settings = KafkaSettings(
+        **{k.removeprefix("TRIAGE_").lower(): v for k, v in config(rendered("example")).items()
+           if k.startswith("TRIAGE_KAFKA_")}
+    )  # fmt: skip
+    assert (settings.kafka_replication_factor, settings.kafka_min_insync_replicas) == (3, 2)
+    assert settings.kafka_deadletter_retention_days > 0
