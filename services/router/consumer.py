@@ -32,12 +32,26 @@ log = logging.getLogger(__name__)
 
 
 def _clean(text: str) -> str:
-    # PostgreSQL text and jsonb cannot hold NUL; JSON can. Keep the item, drop the NUL.
+    # PostgreSQL text and jsonb cannot hold NUL; JSON can. Ingest refuses it, but an
+    # outside producer or a hand replay may not: keep the item, replace the NUL.
     return text.replace("\x00", "\ufffd")
 
 
+def _scrub(value: Any) -> Any:
+    """``value`` with NUL replaced in every string, keys included (pure)."""
+    if isinstance(value, str):
+        return _clean(value)
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
 def _json(value: Any) -> str:
-    return _clean(json.dumps(value, ensure_ascii=False, default=str))
+    # Scrubbed before dumping: json.dumps writes NUL as the escape \u0000, which jsonb
+    # refuses (22P05) just the same, so cleaning the dumped text would miss it.
+    return json.dumps(_scrub(value), ensure_ascii=False, default=str)
 
 
 def routed_details(event: RequestClassified, queue: str, priority: int, due: Any) -> str:

@@ -19,8 +19,8 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
 
-from shared.events import request_id_for
-from tests.fixtures.services import corpus_rows
+from shared.events import DEADLETTER_V1, request_id_for
+from tests.fixtures.services import corpus_rows, read_topic
 
 SOURCE = "demo"
 
@@ -194,3 +194,12 @@ async def produce(
             await producer.send_and_wait(topic, value, key=key)
     finally:
         await producer.stop()
+
+
+async def deadlettered_for(bootstrap: str, ids: Sequence[str]) -> int:
+    """Dead letters on the broker about these request ids (a letter keeps the original
+    record's key, the request id). Read from the topic, so a restarted service's
+    metrics going back to zero does not hide one."""
+    wanted = {str(i) for i in ids}
+    records = await read_topic(bootstrap, DEADLETTER_V1, wait_s=5)
+    return sum(1 for r in records if r.key is not None and r.key.decode() in wanted)

@@ -43,6 +43,7 @@ from tests.faults.support import (
     Tally,
     bodies,
     count,
+    deadlettered_for,
     id_of,
     post_all,
     report,
@@ -77,14 +78,15 @@ async def test_postgres_restart_during_routing(stack: LocalStack) -> None:
     accepted = list(tally.accepted.values())
     counts = await wait_queued(dsn, tag, accepted, 240)
     lost = len(accepted) - counts.queued
+    letters = await deadlettered_for(stack.env["TRIAGE_KAFKA_BOOTSTRAP"], accepted)
     report(
         "postgres restart", sent=tally.sent, accepted=len(accepted),
         queued_before_stop=before, down_s=DOWN_S, queued=counts.queued, items=counts.items,
-        duplicates=counts.duplicates, lost=lost,
+        duplicates=counts.duplicates, deadlettered=letters, lost=lost,
     )  # fmt: skip
     assert len(accepted) == N, f"ingest refused: {tally.refused}"
     assert before < N, "PostgreSQL stopped after everything was routed"
-    assert lost == 0 and counts.items == N and counts.duplicates == 0
+    assert lost == 0 and counts.items == N and counts.duplicates == 0 and letters == 0
 
 
 async def _post_with_retry(url: str, key: str, items: list[dict[str, Any]], wait_s: float) -> Tally:
@@ -156,6 +158,9 @@ async def test_broker_outage(stack: LocalStack) -> None:
     delivered_anyway = (await count(dsn, "broker-down", down_ids)).items
     retried = await _post_with_retry(ingest, key, down_items, wait_s=60)
     down = await wait_queued(dsn, "broker-down", list(retried.accepted.values()), 60)
+    letters = await deadlettered_for(
+        stack.env["TRIAGE_KAFKA_BOOTSTRAP"], [*after_ids, *retried.accepted.values()]
+    )
     report(
         "broker outage", sent_before=300, queued_before=drained.queued,
         sent_while_down=len(refused), refused_503=sum(s == 503 for s, _, _ in refused),
@@ -163,6 +168,7 @@ async def test_broker_outage(stack: LocalStack) -> None:
         sent_after=len(after_items), retries_after=after.sent - len(after_items),
         accepted_after=len(after_ids), queued=counts.queued + down.queued,
         duplicates=counts.duplicates + down.duplicates + drained.duplicates,
+        deadlettered=letters,
         lost=len(after_ids) - counts.queued + len(down_items) - down.queued,
     )  # fmt: skip
     for status, retry_after, body in refused:
@@ -172,3 +178,4 @@ async def test_broker_outage(stack: LocalStack) -> None:
     assert counts.queued == 300 and counts.items == 300 and counts.duplicates == 0
     assert sorted(retried.accepted.values()) == sorted(down_ids)
     assert down.queued == down.items == 5 and down.duplicates == 0
+    assert letters == 0

@@ -22,6 +22,7 @@ from tests.faults.support import (
     Tally,
     bodies,
     count,
+    deadlettered_for,
     id_of,
     metric,
     post_all,
@@ -60,17 +61,20 @@ async def _kill_consumer_mid_stream(stack: LocalStack, service: str, tag: str) -
     accepted = list(tally.accepted.values())
     counts = await wait_queued(dsn, tag, accepted, DRAIN_S)
     lost = len(accepted) - counts.queued
+    letters = await deadlettered_for(stack.env["TRIAGE_KAFKA_BOOTSTRAP"], accepted)
     dups_after = await metric(stack.running["router"].url, DUPLICATES)
     redelivered = dups_after - (0 if service == "router" else dups_before)
     report(
         f"kill -9 {service}",
         sent=tally.sent, accepted=len(accepted), queued_before_kill=before,
         restart_s=f"{restart_s:.1f}", queued=counts.queued, items=counts.items,
-        duplicates=counts.duplicates, lost=lost, redelivered=int(redelivered),
+        duplicates=counts.duplicates, deadlettered=letters, lost=lost,
+        redelivered=int(redelivered),
     )  # fmt: skip
     assert not posting_failures(tally), f"ingest refused or did not answer: {tally.refused}"
     assert before < len(accepted), "the kill came after the last request was queued"
     assert lost == 0 and counts.items == len(accepted) and counts.duplicates == 0
+    assert letters == 0
 
 
 def posting_failures(tally: Tally) -> int:
@@ -117,13 +121,14 @@ async def test_kill_ingest_mid_stream(stack: LocalStack) -> None:
     accepted = sorted({*answered_ids, *retry.accepted.values()})
     counts = await wait_queued(dsn, tag, accepted, DRAIN_S)
     lost = len(accepted) - counts.queued
+    letters = await deadlettered_for(stack.env["TRIAGE_KAFKA_BOOTSTRAP"], accepted)
     report(
         "kill -9 ingest",
         sent=first.sent, accepted_before_kill=len(answered_ids), unanswered=len(unanswered),
         published_but_unanswered=published_unanswered, retried=retry.sent,
         accepted=len(accepted), queued=counts.queued, items=counts.items,
-        duplicates=counts.duplicates, lost=lost,
+        duplicates=counts.duplicates, deadlettered=letters, lost=lost,
     )  # fmt: skip
     assert unanswered, "the kill came after the last request was answered"
     assert len(accepted) == N
-    assert lost == 0 and counts.items == N and counts.duplicates == 0
+    assert lost == 0 and counts.items == N and counts.duplicates == 0 and letters == 0

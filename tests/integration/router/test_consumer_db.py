@@ -87,3 +87,23 @@ async def test_bad_data_is_not_transient(pool: asyncpg.Pool, routing: Routing) -
     with pytest.raises(Exception) as err:
         await writer([Consumed(bad, "t", 0, 1, None)])
     assert not isinstance(err.value, TransientError)
+
+
+async def test_nul_anywhere_in_an_outside_event_is_stored_not_dead_lettered(
+    pool: asyncpg.Pool, routing: Routing
+) -> None:
+    """Ingest refuses NUL (422); an outside producer or a hand replay may still send it."""
+    writer = ClassifiedWriter(pool, load_queries(), routing, RouterMetrics(new_registry()))
+    event = classified(
+        body="a\x00b",
+        attachments=[{"name": "n\x00.txt", "text": "t\x00"}],
+        metadata={"k\x00": "v\x00"},
+    )
+    await writer([Consumed(event, "t", 0, 1, None)])
+    row = await pool.fetchrow(
+        "SELECT body, attachments::text AS a, metadata::text AS m FROM work_items"
+        " WHERE request_id = $1",
+        event.request_id,
+    )
+    assert row["body"] == "a\ufffdb"
+    assert "\ufffd" in row["a"] and "\ufffd" in row["m"] and "\x00" not in row["a"] + row["m"]
