@@ -181,7 +181,7 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
             lag_loop(subscriber, metrics.consumer, settings.classifier_group_id,
                      settings.classifier_lag_interval_s)
         )  # fmt: skip
-        state["ready"] = True
+        state["ready"], state["consumer"] = True, consumer
         try:
             yield
         finally:
@@ -198,7 +198,10 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
     install_error_handlers(app)
 
     async def not_ready() -> str | None:
-        return None if state["ready"] else "model loading"
+        if not state["ready"]:
+            return "model loading"
+        stalled = state["consumer"].stalled
+        return f"consumer retrying: broker unusable ({stalled})" if stalled else None
 
     Probes(registry, not_ready).install(app)
     return app

@@ -56,8 +56,8 @@ def check_text(value: str) -> str:
     found = _FORBIDDEN.search(value)
     if found is not None:
         raise ValueError(
-            f"control character U+{ord(found.group()):04X} at position {found.start()}:"
-            " only tab, line feed and carriage return are accepted"
+            f"character U+{ord(found.group()):04X} at position {found.start()} is refused:"
+            " no control characters but tab, line feed and carriage return, no lone surrogates"
         )
     return value
 

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
 from services.ingest.intake import Ingest
+from services.ingest.publisher import Publisher
 from services.ingest.settings import IngestSettings
 from services.ingest.validation import (
     EARLIEST_RECEIVED,
@@ -175,3 +176,15 @@ def test_received_at_bounds() -> None:
     assert check_received_at(soon) == soon
     with pytest.raises(ValueError, match="future"):
         check_received_at(datetime.now(UTC) + timedelta(days=2))
+
+
+async def test_a_request_whose_event_would_not_fit_the_topics_is_413() -> None:
+    """The size is checked before the broker is asked (here there is none at all)."""
+    settings = IngestSettings(ingest_api_keys={"demo": hash_secret("k")})
+    publisher = Publisher(None, "t", 1.0, CollectorRegistry(), max_bytes=2_000)  # type: ignore[arg-type]
+    outcomes = Counter("o", "o", ["outcome"], registry=CollectorRegistry())
+    ingest = Ingest(settings, publisher, outcomes)
+    item = ingest.rules.validate(dict(GOOD, body="\U0001d11e" * 600), "demo")
+    with pytest.raises(ApiError) as info:
+        await ingest.accept(item)
+    assert info.value.status == 413 and "message size" in info.value.message
