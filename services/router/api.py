@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 
-from services.router.auth import Principal
+from services.router.auth import Principal, cross_site
 from services.router.schemas import (
     Completed,
     CorrectBody,
@@ -25,7 +25,7 @@ from services.router.schemas import (
 )
 from services.router.state import RouterState
 from services.router.views import ItemFilter
-from shared.errors import ErrorBody
+from shared.errors import ErrorBody, Forbidden
 from shared.events import Urgency
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -82,9 +82,24 @@ class _CredentialsFirst(APIRoute):
         return identified_first
 
 
+def refuse_cross_site(request: Request) -> None:
+    """403 for a state-changing call a browser made from another site.
+
+    Only callers without a bearer token are checked: the proxy's identity (and a
+    cookie) travels with every browser request, a bearer token never does.
+    """
+    if "authorization" in request.headers:
+        return
+    headers = request.headers
+    host = headers.get("x-forwarded-host") or headers.get("host")
+    if cross_site(request.method, host, headers.get("origin"), headers.get("sec-fetch-site")):
+        raise Forbidden("cross-site request refused", code="cross_site")
+
+
 class UserRoute(_CredentialsFirst):
     def identify(self, request: Request) -> None:
         request.state.principal = current_user(request, get_state(request))
+        refuse_cross_site(request)
 
 
 class SourceRoute(_CredentialsFirst):

@@ -4,8 +4,12 @@ Users come from ``TRIAGE_ROUTER_USERS`` (JSON) and/or a YAML file, each with a
 hashed token, the queues they may see (``"*"`` = all) and a role (``agent`` or
 ``lead``; a lead may release, reassign and correct items other people hold).
 A trusted auth proxy may name the user in a header instead of a token; the
-header is honoured only when enabled and, if proxy addresses are configured,
-only from those. Intake sources authenticate with their ingest API key.
+header is honoured only when enabled and only from the listed proxy addresses
+(the real peer: the router does not rewrite it from ``X-Forwarded-For``), and
+the router refuses to start with the header trusted but no proxy listed. A
+browser sends the proxy's identity with every request, so state-changing calls
+identified that way must come from the same site (``cross_site``). Intake
+sources authenticate with their ingest API key.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -112,6 +117,12 @@ class Authenticator:
         self.ingest_keys = dict(ingest_keys or {})
         self.trust_proxy_header = trust_proxy_header
         self.proxies = parse_networks(trusted_proxies or [])
+        if trust_proxy_header and not self.proxies:
+            raise AuthConfigError(
+                "TRIAGE_ROUTER_TRUST_PROXY_HEADER is on but TRIAGE_ROUTER_TRUSTED_PROXIES is "
+                "empty: anybody could name any user in the header; list the auth proxy's "
+                "addresses or CIDRs"
+            )
         self._tokens = {n: u.token_sha256 for n, u in self.users.items() if u.token_sha256}
 
     def _principal(self, name: str) -> Principal:
@@ -122,8 +133,6 @@ class Authenticator:
     def _from_proxy(self, client: str | None) -> bool:
         if not self.trust_proxy_header:
             return False
-        if not self.proxies:
-            return True  # deployment guarantees only the proxy reaches the service
         try:
             address = ipaddress.ip_address(client or "")
         except ValueError:
@@ -159,3 +168,23 @@ class Authenticator:
         if source is None:
             raise Unauthenticated("invalid API key")
         return source
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SAME_SITE_FETCH = frozenset({"same-origin", "none"})  # "none": typed URL, bookmark
+
+
+def cross_site(method: str, host: str | None, origin: str | None, fetch_site: str | None) -> bool:
+    """True when a browser says this state-changing request comes from another site.
+
+    Fetch metadata (``Sec-Fetch-Site``) first, then ``Origin`` against the host the
+    browser addressed (``host``: the proxy's ``X-Forwarded-Host`` if it sets one).
+    A request with neither header is not a browser's, so it is not cross-site.
+    """
+    if method.upper() in SAFE_METHODS:
+        return False
+    if fetch_site is not None:
+        return fetch_site.lower() not in _SAME_SITE_FETCH
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc.lower() != (host or "").lower()

@@ -64,7 +64,11 @@ async def test_a_cookie_signed_with_another_key_is_ignored(page_client: Client) 
 
 
 async def test_trusted_proxy_header_is_an_identity(migrated_url: str) -> None:
-    app = create_app(router_settings(migrated_url, router_trust_proxy_header=True))
+    app = create_app(
+        router_settings(
+            migrated_url, router_trust_proxy_header=True, router_trusted_proxies=["127.0.0.1"]
+        )
+    )
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
