@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 
 from services.router.auth import Principal, cross_site
+from services.router.inputs import CleanText
 from services.router.schemas import (
     Completed,
     CorrectBody,
@@ -141,7 +142,7 @@ async def list_items(
     who: User,
     status: Annotated[Status | None, Query(description="waiting or claimed")] = None,
     urgency: Urgency | None = None,
-    language: Annotated[str | None, Query(max_length=10)] = None,
+    language: Annotated[CleanText | None, Query(max_length=10)] = None,
     needs_review: bool | None = None,
     after: Annotated[str | None, Query(description="cursor from the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

@@ -25,7 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.auth import bearer, find_owner
-from shared.errors import Forbidden, Unauthenticated
+from shared.errors import Forbidden, NotFound, Unauthenticated
 from shared.settings import ConfigError
 
 ALL = "*"
@@ -64,6 +64,12 @@ class Principal:
     def require(self, queue: str) -> None:
         if not self.may_see(queue):
             raise Forbidden(f"you may not access queue {queue!r}")
+
+    def require_item(self, queue: str, item_id: object) -> None:
+        """An item in a queue the caller may not see is reported like an unknown one
+        (404): a 403 would confirm that the request exists."""
+        if not self.may_see(queue):
+            raise NotFound(f"item {item_id} not found")
 
 
 def parse_users(raw: Mapping[str, Any], origin: str) -> dict[str, UserSpec]:

@@ -131,7 +131,7 @@ class Views:
             row = await conn.fetchrow(self.q.get_item, item_id)
             if row is None:
                 raise NotFound(f"item {value} not found")
-            who.require(row["queue"])
+            who.require_item(row["queue"], value)
             history = await conn.fetch(self.q.item_history, item_id)
             corrections = await conn.fetch(self.q.item_corrections, item_id)
         item = {k: row[k] for k in ITEM_FIELDS}

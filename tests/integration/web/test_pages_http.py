@@ -104,7 +104,7 @@ async def test_unknown_and_forbidden(page_client: Client, store: Store) -> None:
     await store(housing)
     await login(page_client, "alice")
     forbidden = await page_client.get(f"/ui/items/{housing.request_id}")
-    assert forbidden.status_code == 403 and "You do not have access" in forbidden.text
+    assert forbidden.status_code == 404 and "does not exist" in forbidden.text
     missing = await page_client.get("/ui/queues/nope")
     assert missing.status_code == 404
 
@@ -162,10 +162,14 @@ async def test_actions_and_where_they_lead(page_client: Client, store: Store) ->
     assert bad.status_code == 422 and "Unknown urgency." in bad.text
     same = await act(page_client, item, "correct")
     assert same.status_code == 422 and "Choose a new type or a new urgency." in same.text
+    nul = await act(page_client, item, "correct", urgency="low", reason="a\x00b")
+    assert nul.status_code == 422 and "control characters" in nul.text
+    nul_queue = await act(page_client, item, "reassign", queue="re\x00view")
+    assert nul_queue.status_code == 422
     # Correcting the type to another team's queue: alice cannot see it any more.
     moved = await act(page_client, item, "correct", type="housing", reason="landlord")
     assert moved.headers["location"] == "/ui/?notice=corrected"
-    assert (await page_client.get(f"/ui/items/{item}")).status_code == 403
+    assert (await page_client.get(f"/ui/items/{item}")).status_code == 404
 
     await take_next(page_client)
     released = await act(page_client, second.request_id, "release")
