@@ -34,6 +34,7 @@ from shared.http import install_error_handlers
 from shared.kafka import ensure_topics, make_broker
 from shared.metrics import ConsumerMetrics, HttpMetrics, HttpMetricsMiddleware, new_registry
 from shared.probes import RETRY_AFTER, Probes
+from shared.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,9 @@ def build_state(settings: RouterSettings, routing: Routing | None = None) -> Rou
         trusted_proxies=settings.router_trusted_proxies,
     )
     registry = new_registry()
-    return RouterState(settings, routing, auth, load_queries(), registry, RouterMetrics(registry))
+    limit = RateLimiter(settings.router_api_per_minute, settings.router_api_burst)
+    metrics = RouterMetrics(registry)
+    return RouterState(settings, routing, auth, load_queries(), registry, metrics, limit)
 
 
 async def _start_consumers(state: RouterState) -> None:

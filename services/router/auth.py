@@ -137,13 +137,7 @@ class Authenticator:
         return Principal(name, spec.role, queues)
 
     def _from_proxy(self, client: str | None) -> bool:
-        if not self.trust_proxy_header:
-            return False
-        try:
-            address = ipaddress.ip_address(client or "")
-        except ValueError:
-            return False
-        return any(address in net for net in self.proxies)
+        return self.trust_proxy_header and _within(client or "", self.proxies)
 
     def user(
         self, authorization: str | None, proxy_user: str | None, client: str | None
@@ -194,3 +188,28 @@ def cross_site(method: str, host: str | None, origin: str | None, fetch_site: st
     if origin is None:
         return False
     return origin == "null" or urlsplit(origin).netloc.lower() != (host or "").lower()
+
+
+Networks = list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+
+
+def _within(address: str, networks: Networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(peer: str | None, forwarded_for: str | None, proxies: Networks) -> str:
+    """Who is asking, for per-client limits: the peer, or, when the peer is one of our
+    reverse ``proxies``, the nearest address in ``X-Forwarded-For`` that is not one of
+    them (entries further left are whatever the client claimed)."""
+    address = peer or "unknown"
+    if not forwarded_for or not _within(address, proxies):
+        return address
+    for hop in reversed(forwarded_for.split(",")):
+        address = hop.strip() or address
+        if not _within(address, proxies):
+            break
+    return address

@@ -18,6 +18,7 @@ from services.router.rules import Routing
 from services.router.settings import RouterSettings
 from services.router.views import Views
 from services.router.workflow import Workflow
+from shared.ratelimit import RateLimiter
 
 
 class NotStarted(RuntimeError):
@@ -32,6 +33,7 @@ class RouterState:
     queries: Queries
     registry: CollectorRegistry
     metrics: RouterMetrics
+    api_limit: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))
     broker: KafkaBroker | None = None
     consuming: bool = False
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from services.router import api
-from services.router.auth import ALL, Principal
+from services.router.auth import ALL, Networks, Principal
 from services.router.state import RouterState
 from services.router.web.i18n import LANGUAGES, Translator, catalogue, negotiate
 from services.router.web.live import QueueEvents
@@ -26,6 +26,7 @@ from services.router.web.render import Formatter, short_id
 from services.router.web.session import COOKIE, Session, SessionCodec, csrf_ok
 from services.router.web.settings import WebSettings
 from shared.errors import ApiError, Unauthenticated
+from shared.ratelimit import RateLimiter
 
 PREFIX = "/ui"
 LANG_COOKIE = "triage_lang"
@@ -47,6 +48,8 @@ class WebState:
     codec: SessionCodec
     templates: jinja2.Environment
     events: QueueEvents
+    login_limit: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))
+    forwarded: Networks = field(default_factory=list)
 
 
 def principal_for(router: RouterState, name: str) -> Principal | None:

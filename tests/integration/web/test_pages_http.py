@@ -55,6 +55,27 @@ async def test_forms_without_the_csrf_token_do_nothing(page_client: Client, stor
     assert "Taken by" not in rows  # still waiting
 
 
+async def test_sign_in_attempts_are_rate_limited(migrated_url: str) -> None:
+    settings = router_settings(migrated_url, web_login_per_minute=1, web_login_burst=2)
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://router") as client,
+    ):
+        form = await client.get("/ui/login")
+        attempt = {"token": "guess", "csrf": csrf_of(form.text)}
+        for _ in range(2):
+            assert (await client.post("/ui/login", data=attempt)).status_code == 401
+        limited = await client.post("/ui/login", data=attempt)
+        assert limited.status_code == 429
+        assert limited.headers["retry-after"] == "60"
+        assert "Too many sign-in attempts" in limited.text
+        # even the right token waits: guessing must not be able to tell
+        right = {**attempt, "token": "alice-token"}
+        assert (await client.post("/ui/login", data=right)).status_code == 429
+
+
 async def test_a_cookie_signed_with_another_key_is_ignored(page_client: Client) -> None:
     await login(page_client, "alice")
     value = page_client.cookies["triage_session"]

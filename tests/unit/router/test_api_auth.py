@@ -132,3 +132,22 @@ def test_proxy_header_from_another_address_is_refused(proxied: TestClient) -> No
     spoofed = {"X-Auth-User": "lena", "X-Forwarded-For": "10.0.0.1"}
     other = TestClient(proxied.app, raise_server_exceptions=False, client=("10.9.9.9", 1))
     assert other.get("/v1/queues", headers=spoofed).status_code == 401
+
+
+def test_over_the_rate_a_caller_gets_429_with_retry_after() -> None:
+    settings = RouterSettings(
+        router_users={"lena": {"token_sha256": hash_secret("lena-token"), "queues": ["*"]}},
+        ingest_api_keys={"demo": hash_secret("demo-key")},
+        router_api_per_minute=1,
+        router_api_burst=2,
+        router_consumer_enabled=False,
+    )  # type: ignore[call-arg]
+    client = TestClient(create_app(settings), raise_server_exceptions=False)
+    lena = {"Authorization": "Bearer lena-token"}
+    assert [client.get("/v1/queues", headers=lena).status_code for _ in range(2)] == [503, 503]
+    limited = client.get("/v1/queues", headers=lena)
+    assert limited.status_code == 429, limited.text
+    assert limited.json()["error"] == "rate_limited"
+    assert int(limited.headers["retry-after"]) == 60
+    demo = {"Authorization": "Bearer demo-key"}  # a source has its own budget
+    assert client.get(f"/v1/requests/{ITEM}", headers=demo).status_code == 503

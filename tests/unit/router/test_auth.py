@@ -10,8 +10,10 @@ from pydantic import ValidationError
 from services.router.auth import (
     AuthConfigError,
     Authenticator,
+    client_address,
     cross_site,
     load_users,
+    parse_networks,
     parse_users,
 )
 from services.router.settings import RouterSettings
@@ -118,6 +120,22 @@ def test_cross_site_state_changes_are_recognised(
     method: str, origin: str | None, fetch_site: str | None, refused: bool
 ) -> None:
     assert cross_site(method, "triage.example.be", origin, fetch_site) is refused
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "expected"),
+    [
+        ("203.0.113.9", None, "203.0.113.9"),
+        ("203.0.113.9", "198.51.100.1", "203.0.113.9"),  # not our proxy: header ignored
+        ("10.0.0.5", "198.51.100.1", "198.51.100.1"),
+        ("10.0.0.5", "1.2.3.4, 198.51.100.1", "198.51.100.1"),  # left part: client's claim
+        ("10.0.0.5", "198.51.100.1, 10.0.0.7", "198.51.100.1"),  # two proxy hops
+        ("10.0.0.5", None, "10.0.0.5"),
+        (None, None, "unknown"),
+    ],
+)
+def test_client_address_for_limits(peer: str | None, forwarded: str | None, expected: str) -> None:
+    assert client_address(peer, forwarded, parse_networks(["10.0.0.0/8"])) == expected
 
 
 def test_intake_source_from_its_api_key() -> None:
