@@ -65,6 +65,8 @@ class Queries:
     purge_received: str
     notify_queues: str
     count_purgeable: str
+    revoke_session: str
+    session_revoked: str
 
     @classmethod
     def from_statements(cls, statements: Mapping[str, str], origin: str = "queries.sql") -> Queries:

@@ -286,3 +286,14 @@ SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue;
 -- name: count_purgeable
 SELECT count(*) FROM work_items
 WHERE status = 'done' AND completed_at < $1 AND purged_at IS NULL;
+
+-- Page sessions ended server-side at logout (issue 13) -----------------------------
+
+-- name: revoke_session
+-- $1 session hash, $2 when the cookie expires anyway (the row is useless after it).
+WITH expired AS (DELETE FROM revoked_sessions WHERE expires_at < now())
+INSERT INTO revoked_sessions (session_hash, expires_at) VALUES ($1, $2)
+ON CONFLICT (session_hash) DO NOTHING;
+
+-- name: session_revoked
+SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE session_hash = $1);

@@ -111,6 +111,14 @@ CREATE TABLE received_requests (
 COMMENT ON TABLE received_requests IS
     'Requests seen on request.received, for the status lookup before routing';
 
+CREATE TABLE revoked_sessions (
+    session_hash text PRIMARY KEY,
+    expires_at   timestamptz NOT NULL
+);
+
+COMMENT ON TABLE revoked_sessions IS
+    'Page sessions ended by a logout before they expire: a hash of the session nonce only';
+
 CREATE FUNCTION forbid_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN

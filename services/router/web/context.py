@@ -192,10 +192,28 @@ def _identify(
         return None
 
 
-def get_page(request: Request) -> Page:
+async def _revoked(router: RouterState, session: Session | None) -> bool:
+    """True for a token login that was logged out (only those have anything to end)."""
+    if session is None or session.user is None:
+        return False
+    async with router.pool.acquire() as conn:
+        revoked: bool = await conn.fetchval(router.queries.session_revoked, session.digest)
+    return revoked
+
+
+async def end_session(router: RouterState, web: WebState, session: Session) -> None:
+    """Remember a logged-out session until its cookie would have expired anyway."""
+    expires = datetime.fromtimestamp(session.issued + web.codec.max_age_s, UTC)
+    async with router.pool.acquire() as conn:
+        await conn.execute(router.queries.revoke_session, session.digest, expires)
+
+
+async def get_page(request: Request) -> Page:
     router = api.get_state(request)
     web = get_web(request)
     sent = web.codec.loads(request.cookies.get(COOKIE))
+    if await _revoked(router, sent):
+        sent = None  # logged out: the cookie is worth nothing any more
     user = _identify(request, router, web, sent)
     page = Page(
         request,

@@ -23,7 +23,15 @@ from starlette.responses import Response
 from services.router.auth import client_address, parse_networks
 from services.router.state import RouterState
 from services.router.web import actions, pages
-from services.router.web.context import LANG_COOKIE, PREFIX, Page, PageDep, WebState, safe_next
+from services.router.web.context import (
+    LANG_COOKIE,
+    PREFIX,
+    Page,
+    PageDep,
+    WebState,
+    end_session,
+    safe_next,
+)
 from services.router.web.i18n import LANGUAGES
 from services.router.web.live import QueueEvents
 from services.router.web.render import environment
@@ -136,6 +144,8 @@ async def logout(page: PageDep) -> Response:
     submitted = form.get("csrf")
     if not page.csrf_ok(submitted if isinstance(submitted, str) else None):
         return page.render("error.html", status=403, error=page.t("error.csrf"))
+    if page.cookie_session is not None and page.cookie_session.user is not None:
+        await end_session(page.router, page.web, page.cookie_session)
     page.start_session(Session.fresh())
     page.user = None
     return page.redirect(f"{PREFIX}/login?notice=logged_out")

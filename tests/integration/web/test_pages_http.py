@@ -226,7 +226,13 @@ async def test_filters_and_keyset_paging(page_client: Client, store: Store) -> N
 async def test_logout(page_client: Client) -> None:
     await login(page_client, "alice")
     overview = await page_client.get("/ui/")
+    copied = page_client.cookies["triage_session"]  # e.g. taken from a shared computer
     out = await page_client.post("/ui/logout", data={"csrf": csrf_of(overview.text)})
     assert out.headers["location"] == "/ui/login?notice=logged_out"
     assert (await page_client.get("/ui/")).status_code == 303
     assert "You are signed out." in (await page_client.get(out.headers["location"])).text
+    # The session ended on the server: the old cookie is refused when replayed.
+    page_client.cookies.clear()
+    page_client.cookies.set("triage_session", copied, path="/ui")
+    replayed = await page_client.get("/ui/")
+    assert replayed.status_code == 303 and replayed.headers["location"] == "/ui/login"
