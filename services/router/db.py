@@ -61,12 +61,14 @@ class Queries:
     request_status: str
     received_status: str
     export_completed: str
-    purge_completed: str
     purge_received: str
     notify_queues: str
     count_purgeable: str
     revoke_session: str
     session_revoked: str
+    purgeable_batch: str
+    erasure_audit: str
+    find_mentions: str
 
     @classmethod
     def from_statements(cls, statements: Mapping[str, str], origin: str = "queries.sql") -> Queries:
