@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from services.router.web.context import PREFIX
-from tests.fixtures.ops.k8s import KUSTOMIZATIONS, config, named, rendered
+from tests.fixtures.ops.k8s import KUSTOMIZATIONS, Obj, config, named, rendered
 
 
-def _router(name: str) -> tuple[dict[str, object], dict[str, object]]:
+def _router(name: str) -> tuple[Obj, Obj]:
     deployment = named(rendered(name), "Deployment", "triage-router")
     container = next(c for c in deployment["spec"]["template"]["spec"]["containers"]
                      if c["name"] == "router")  # fmt: skip
@@ -21,7 +21,7 @@ def _router(name: str) -> tuple[dict[str, object], dict[str, object]]:
 def test_replicas_share_the_session_key_from_a_secret(name: str) -> None:
     deployment, container = _router(name)
     assert deployment["spec"]["replicas"] > 1  # why a per-pod random key breaks logins
-    env = {v["name"]: v for v in container["env"]}  # type: ignore[attr-defined]
+    env = {v["name"]: v for v in container["env"]}
     ref = env["TRIAGE_WEB_SESSION_SECRET"]["valueFrom"]["secretKeyRef"]
     assert ref["name"].startswith("triage-router") and ref["key"] == "TRIAGE_WEB_SESSION_SECRET"
     assert not ref.get("optional", False)  # a pod without it must not start
