@@ -86,6 +86,16 @@ def parse_users(raw: Mapping[str, Any], origin: str) -> dict[str, UserSpec]:
     return users
 
 
+def _where(exc: OSError | yaml.YAMLError) -> str:
+    """What went wrong, without the text YAML would quote (it may be a pasted token)."""
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return "invalid YAML"
+    return f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}"
+
+
 def load_users(inline: Mapping[str, Any], path: Path | None) -> dict[str, UserSpec]:
     users = parse_users(inline, "TRIAGE_ROUTER_USERS")
     if path is None:
@@ -93,7 +103,7 @@ def load_users(inline: Mapping[str, Any], path: Path | None) -> dict[str, UserSp
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise AuthConfigError(f"{path}: cannot read users file: {exc}") from exc
+        raise AuthConfigError(f"{path}: cannot read users file ({_where(exc)})") from exc
     if not isinstance(data, dict):
         raise AuthConfigError(f"{path}: expected a mapping user -> {{token_sha256, queues, role}}")
     from_file = parse_users(data, str(path))
