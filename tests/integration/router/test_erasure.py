@@ -12,11 +12,18 @@ from typing import Any
 import asyncpg
 import pytest
 
+from services.router.consumer import ClassifiedWriter
+from services.router.db import create_pool, load_queries
 from services.router.erase import erase_requests, find_requests, normalise
 from services.router.erase import main as erase_main
+from services.router.metrics import RouterMetrics
+from services.router.migrate import discover, migrate
 from services.router.purge import cutoff_for, purge
+from services.router.rules import Routing
 from services.router.workflow import Workflow
+from shared.consumer import Consumed
 from shared.events import Attachment, CueHit, RequestClassified, Urgency
+from shared.metrics import new_registry
 from tests.fixtures.factories import classified
 from tests.integration.router.conftest import Store, person
 from tests.integration.router.test_export_purge import connect
@@ -188,3 +195,45 @@ def test_erase_command(
     assert "would erase" in printed and "erased 0 request(s)" in printed
     with pytest.raises(SystemExit):
         erase_main(["--niss", "85.07.30-033.29"])  # wrong check digits: refused
+
+
+async def test_the_migration_erases_what_the_old_purge_kept(
+    database_url: str, routing: Routing
+) -> None:
+    """Items purged before 0002 kept reasons and external ids: the migration erases them."""
+    first = discover()[0]
+    conn = await connect(database_url)
+    try:
+        await migrate(conn, [first])
+        pool = await create_pool(database_url)
+        try:
+            writer = ClassifiedWriter(pool, load_queries(), routing, RouterMetrics(new_registry()))
+            event = about_jan(f"dossier-{NAME}", "text")
+            await writer([Consumed(event, "t", 0, 0, None)])
+        finally:
+            await pool.close()
+        rid = uuid.UUID(event.request_id)
+        await conn.execute(
+            "INSERT INTO corrections (request_id, actor, model_version, before_type, after_type,"
+            " before_urgency, after_urgency, before_queue, after_queue, reason)"
+            " VALUES ($1, 'lena', 'm', 't', 't', 'low', 'high', 'q', 'q', $2)",
+            rid,
+            f"{NAME} called",
+        )
+        await conn.execute(
+            "INSERT INTO audit_events (request_id, event, actor, queue, details)"
+            " VALUES ($1, 'reassigned', 'lena', 'q', $2)",
+            rid,
+            {"from": "q", "to": "review", "reason": f"{NAME} again"},
+        )
+        await conn.execute(  # what the old purge did
+            "UPDATE work_items SET subject = NULL, body = NULL, attachments = NULL,"
+            " metadata = NULL, classification = '{}'::jsonb, purged_at = now()"
+            " WHERE request_id = $1",
+            rid,
+        )
+        assert await where_found(conn, [NAME])
+        await migrate(conn)  # 0002 on top of the applied 0001
+        assert await where_found(conn, [NAME]) == []
+    finally:
+        await conn.close()
