@@ -111,6 +111,13 @@ class Invalid(ApiError):
     code = "invalid"
 
 
+class TooManyRequests(ApiError):
+    """429; the caller passes its Retry-After (seconds until the limit lets one through)."""
+
+    status = 429
+    code = "rate_limited"
+
+
 class Unavailable(ApiError):
     """503; the caller passes its Retry-After (the right wait differs per service)."""
 

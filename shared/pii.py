@@ -8,13 +8,16 @@ masked, but only numbers that pass their check digits become ``[NISS]`` or
 Detection is candidate extraction with plain regexes, then validation:
 
 * NISS (rijksregisternummer / INSZ): 11 digits ``YYMMDD SSS CC`` with optional
-  single separators (``85.07.30-033.28``, ``850730 033 28``, ``85073003328``).
+  single separators (``85.07.30-033.28``, ``850730 033 28``, ``85073003328``,
+  ``85 07 30 - 033 28``; spaces may be no-break U+00A0 / U+202F / U+2009).
   Valid when the month is 0-12 (0 = unknown), or +20/+40 for bis numbers, the
   day is 0-31, and ``CC == 97 - N % 97`` where ``N`` is the first 9 digits, or
   ``"2" + first 9 digits`` for people born from 2000 on.
-* IBAN: country code + 2 check digits + BBAN, spaces allowed between characters;
-  the length must match the ISO 13616 registry for the country and the whole
-  must pass the mod-97 check.
+* IBAN: country code + 2 check digits + BBAN, short runs of spaces (also
+  no-break), dashes, dots or a line break allowed between characters; the
+  length must match the ISO 13616 registry for the country and the whole must
+  pass the mod-97 check. The old Belgian account form ``539-0075470-34`` (check
+  digits = first ten mod 97) is masked as ``[IBAN]`` too.
 * E-mail: a conventional ``local@domain.tld`` regex.
 * Phone: digit runs starting with ``+``, ``00`` or a trunk ``0`` (how phones are
   written in Belgium and its neighbours), validated with ``phonenumbers``.
@@ -73,7 +76,11 @@ class PiiSpan:
 
 # --- NISS -------------------------------------------------------------------
 
-_SEP = r"[ \u00a0.\-/]?"
+# Spaces as typed, including the no-break spaces word processors insert
+# (U+00A0, narrow U+202F, thin U+2009).
+_SPACE = "[ \u00a0\u202f\u2009]"
+# One space, or one of . - / optionally with a space on either side ("85 07 30 - 033 28").
+_SEP = rf"(?:{_SPACE}?[.\-/]{_SPACE}?|{_SPACE})?"
 # The lookbehinds sit after the first character so that the pattern starts with
 # a character set, which lets the regex engine skip ahead quickly (4x faster).
 _NISS_RE = re.compile(
@@ -121,8 +128,12 @@ _IBAN_LENGTHS: dict[str, int] = {
     "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
     "YE": 30,
 }  # fmt: skip
-_IBAN_START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2}) ?([0-9]{2})")
-_IBAN_SPACES = " \u00a0"
+_IBAN_START_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})[ \u00a0\u202f\u2009.\-]{0,2}([0-9]{2})")
+# Between IBAN characters: spaces (also doubled or no-break), dashes, dots and a
+# line break, as pasted from bank statements and forms. The mod-97 check, not
+# the layout, is what makes a candidate an IBAN.
+_IBAN_SEPARATORS = frozenset(" \u00a0\u202f\u2009\t\r\n-.")
+_IBAN_MAX_SEPARATOR = 3  # " - ", "\r\n ", "  "
 
 
 def is_valid_iban(iban: str) -> bool:
@@ -142,8 +153,18 @@ def _is_ascii_alnum(c: str) -> bool:
     return c.isascii() and c.isalnum()
 
 
+def _separator_end(text: str, i: int) -> int | None:
+    """End of a short separator run at ``i`` that is followed by an IBAN character."""
+    end = i
+    while end < len(text) and text[end] in _IBAN_SEPARATORS and end - i < _IBAN_MAX_SEPARATOR:
+        end += 1
+    if end == i or end >= len(text) or not _is_ascii_alnum(text[end]):
+        return None
+    return end
+
+
 def _scan_iban(text: str, m: re.Match[str]) -> PiiSpan | None:
-    """Read exactly the registry length from a candidate start, single spaces allowed."""
+    """Read exactly the registry length from a candidate start, short separators allowed."""
     country = m.group(1).upper()
     length = _IBAN_LENGTHS.get(country)
     if length is None:
@@ -155,12 +176,27 @@ def _scan_iban(text: str, m: re.Match[str]) -> PiiSpan | None:
         if _is_ascii_alnum(c):
             chars.append(c)
             got += 1
-        elif not (c in _IBAN_SPACES and i + 1 < n and _is_ascii_alnum(text[i + 1])):
+            i += 1
+            continue
+        gap = _separator_end(text, i)
+        if gap is None:
             break
-        i += 1
+        i = gap
     if got < length or (i < n and _is_ascii_alnum(text[i])):
         return None  # too short, or glued to a longer token
     return PiiSpan(m.start(), i, "IBAN") if is_valid_iban("".join(chars)) else None
+
+
+# The Belgian account number before IBAN, still on old letters and forms:
+# ``539-0075470-34``, where the last two digits are the first ten modulo 97
+# (97 when that is 0). It is a bank account, so it is masked as ``[IBAN]``.
+_BE_ACCOUNT_RE = re.compile(
+    rf"(?<![0-9])(?<![0-9][.,/\-])([0-9]{{3}}){_SEP}([0-9]{{7}}){_SEP}([0-9]{{2}})(?![.,]?[0-9])"
+)
+
+
+def _is_valid_be_account(digits: str) -> bool:
+    return int(digits[10:]) == (int(digits[:10]) % 97 or 97)
 
 
 def _find_iban(text: str) -> Iterator[PiiSpan]:
@@ -168,6 +204,9 @@ def _find_iban(text: str) -> Iterator[PiiSpan]:
         span = _scan_iban(text, m)
         if span is not None:
             yield span
+    for m in _BE_ACCOUNT_RE.finditer(text):
+        if _is_valid_be_account("".join(m.groups())):
+            yield PiiSpan(m.start(), m.end(), "IBAN")
 
 
 # --- E-mail -----------------------------------------------------------------
@@ -190,7 +229,7 @@ _DATE_RE = re.compile(
     r"([0-9](?<![0-9]{2})(?<![0-9][./\-][0-9])[0-9]?)"
     r"([./\-])([0-9]{1,2})\2(?:[0-9]{4}|[0-9]{2})(?![0-9])"
 )
-_PHONE_SEP = r"(?:[ \u00a0./\-]|\) ?| ?\(0\) ?)?"
+_PHONE_SEP = rf"(?:{_SPACE}?[./\-]{_SPACE}?|{_SPACE}|\) ?| ?\(0\) ?)?"
 _PHONE_RE = re.compile(
     # Starts with "+" or a trunk/IDD "0", and is not the tail of a longer
     # number or word ("2024/0470123456", "A0470123456").
@@ -211,7 +250,12 @@ def _parse(candidate: str, region: str | None) -> phonenumbers.PhoneNumber | Non
         return None
 
 
+# libphonenumber does not read the no-break spaces as separators.
+_TO_PLAIN_SPACE = str.maketrans("\u00a0\u202f\u2009", "   ")
+
+
 def _is_phone(candidate: str) -> bool:
+    candidate = candidate.translate(_TO_PLAIN_SPACE)
     digits = len(_NON_DIGIT_RE.sub("", candidate))
     if candidate.startswith(("+", "00")):
         # International form: must be a number actually in use somewhere.

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from starlette.types import ASGIApp
 
 from shared.logs import setup_logging
@@ -36,8 +37,10 @@ def overrides(args: argparse.Namespace) -> dict[str, object]:
     return {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
 
 
-def config_problem(exc: ValidationError | ConfigError) -> str:
+def config_problem(exc: ValidationError | ConfigError | SettingsError) -> str:
     """One line naming each refused variable and why; never the value (it may be secret)."""
+    if isinstance(exc, SettingsError):  # a value that is not JSON: names field and source
+        return f"{exc}: expected JSON"
     if isinstance(exc, ConfigError):
         return " ".join(str(exc).split())
     parts = []
@@ -62,7 +65,7 @@ def run(
     try:
         built = settings()
         app = create_app(built)
-    except (ValidationError, ConfigError) as exc:
+    except (ValidationError, ConfigError, SettingsError) as exc:
         print(f"triage {service}: invalid configuration: {config_problem(exc)}", file=sys.stderr)
         return 2
     return serve(app, built, service, proxy_headers=proxy_headers)

@@ -28,7 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "train (or reuse) the default model from the demo corpus",
     ),
     "export-training": ("services.router.export", "export corrected items as training CSV"),
-    "purge": ("services.router.purge", "remove personal data of old completed items"),
+    "purge": ("services.router.purge", "remove personal data of old items"),
+    "erase": ("services.router.erase", "erase one person's data by request id or identifier"),
     "hash-key": ("shared.auth", "hash an API key or token for the configuration"),
     "deadletter": ("triage.deadletter", "list, show and replay dead-lettered requests"),
 }

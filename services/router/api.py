@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 
-from services.router.auth import Principal
+from services.router.auth import Principal, cross_site
+from services.router.inputs import CleanText
 from services.router.schemas import (
     Completed,
     CorrectBody,
@@ -25,13 +26,14 @@ from services.router.schemas import (
 )
 from services.router.state import RouterState
 from services.router.views import ItemFilter
-from shared.errors import ErrorBody
+from shared.errors import ErrorBody, Forbidden, TooManyRequests
 from shared.events import Urgency
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "no or invalid credentials"},
     403: {"model": ErrorBody, "description": "a queue the caller may not see"},
     404: {"model": ErrorBody, "description": "unknown queue or item"},
+    429: {"model": ErrorBody, "description": "over the caller's request rate (Retry-After)"},
 }
 _CONFLICTS: dict[int | str, dict[str, Any]] = {
     **_ERRORS,
@@ -82,15 +84,42 @@ class _CredentialsFirst(APIRoute):
         return identified_first
 
 
+def refuse_cross_site(request: Request) -> None:
+    """403 for a state-changing call a browser made from another site.
+
+    Only callers without a bearer token are checked: the proxy's identity (and a
+    cookie) travels with every browser request, a bearer token never does.
+    """
+    if "authorization" in request.headers:
+        return
+    headers = request.headers
+    host = headers.get("x-forwarded-host") or headers.get("host")
+    if cross_site(request.method, host, headers.get("origin"), headers.get("sec-fetch-site")):
+        raise Forbidden("cross-site request refused", code="cross_site")
+
+
+def within_limit(state: RouterState, key: str) -> None:
+    """429 with Retry-After when the caller is over their request rate."""
+    wait = state.api_limit.check(key)
+    if wait is not None:
+        raise TooManyRequests(
+            f"too many requests: retry in {wait} s", headers={"Retry-After": str(wait)}
+        )
+
+
 class UserRoute(_CredentialsFirst):
     def identify(self, request: Request) -> None:
-        request.state.principal = current_user(request, get_state(request))
+        state = get_state(request)
+        principal = request.state.principal = current_user(request, state)
+        refuse_cross_site(request)
+        within_limit(state, f"user:{principal.name}")
 
 
 class SourceRoute(_CredentialsFirst):
     def identify(self, request: Request) -> None:
-        auth = get_state(request).auth
-        request.state.source = auth.source(request.headers.get("authorization"))
+        state = get_state(request)
+        source = request.state.source = state.auth.source(request.headers.get("authorization"))
+        within_limit(state, f"source:{source}")
 
 
 def caller(request: Request) -> Principal:
@@ -126,7 +155,7 @@ async def list_items(
     who: User,
     status: Annotated[Status | None, Query(description="waiting or claimed")] = None,
     urgency: Urgency | None = None,
-    language: Annotated[str | None, Query(max_length=10)] = None,
+    language: Annotated[CleanText | None, Query(max_length=10)] = None,
     needs_review: bool | None = None,
     after: Annotated[str | None, Query(description="cursor from the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -211,7 +240,7 @@ async def get_item(item_id: str, state: State, who: User) -> dict[str, Any]:
     "/requests/{request_id}",
     response_model=RequestStatus,
     response_model_exclude_none=True,
-    responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 429: {"model": ErrorBody}},
     tags=["intake"],
 )
 async def request_status(request_id: str, state: State, source: Source) -> dict[str, Any]:

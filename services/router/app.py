@@ -35,6 +35,7 @@ from shared.http import install_error_handlers
 from shared.kafka import ensure_topics, make_broker
 from shared.metrics import ConsumerMetrics, HttpMetrics, HttpMetricsMiddleware, new_registry
 from shared.probes import RETRY_AFTER, Probes
+from shared.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,11 @@ def build_state(settings: RouterSettings, routing: Routing | None = None) -> Rou
         trusted_proxies=settings.router_trusted_proxies,
     )
     registry = new_registry()
+    limit = RateLimiter(settings.router_api_per_minute, settings.router_api_burst)
+    metrics = RouterMetrics(registry)
     return RouterState(
-        settings, routing, auth, load_queries(), registry, RouterMetrics(registry),
-        load_deadletter_queries(),
-    )  # fmt: skip
+        settings, routing, auth, load_queries(), registry, metrics, load_deadletter_queries(), limit
+    )
 
 
 async def _start_consumers(state: RouterState) -> None:
@@ -95,7 +97,7 @@ async def _start_consumers(state: RouterState) -> None:
             batch_timeout_ms=s.router_batch_timeout_ms,
         )
     subscribe(
-        broker, s, DeadLetterRecorder(state.pool, state.letters), topic=s.topic_deadletter,
+        broker, s, DeadLetterRecorder(state.pool, state.deadletters), topic=s.topic_deadletter,
         group_id=f"{s.router_group}-deadletters", max_records=s.router_batch_max,
         batch_timeout_ms=s.router_batch_timeout_ms,
     )  # fmt: skip

@@ -4,8 +4,12 @@ Users come from ``TRIAGE_ROUTER_USERS`` (JSON) and/or a YAML file, each with a
 hashed token, the queues they may see (``"*"`` = all) and a role (``agent`` or
 ``lead``; a lead may release, reassign and correct items other people hold).
 A trusted auth proxy may name the user in a header instead of a token; the
-header is honoured only when enabled and, if proxy addresses are configured,
-only from those. Intake sources authenticate with their ingest API key.
+header is honoured only when enabled and only from the listed proxy addresses
+(the real peer: the router does not rewrite it from ``X-Forwarded-For``), and
+the router refuses to start with the header trusted but no proxy listed. A
+browser sends the proxy's identity with every request, so state-changing calls
+identified that way must come from the same site (``cross_site``). Intake
+sources authenticate with their ingest API key.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shared.auth import bearer, find_owner
-from shared.errors import Forbidden, Unauthenticated
+from shared.errors import Forbidden, NotFound, Unauthenticated
 from shared.settings import ConfigError
 
 ALL = "*"
@@ -60,6 +65,12 @@ class Principal:
         if not self.may_see(queue):
             raise Forbidden(f"you may not access queue {queue!r}")
 
+    def require_item(self, queue: str, item_id: object) -> None:
+        """An item in a queue the caller may not see is reported like an unknown one
+        (404): a 403 would confirm that the request exists."""
+        if not self.may_see(queue):
+            raise NotFound(f"item {item_id} not found")
+
 
 def parse_users(raw: Mapping[str, Any], origin: str) -> dict[str, UserSpec]:
     users: dict[str, UserSpec] = {}
@@ -75,6 +86,16 @@ def parse_users(raw: Mapping[str, Any], origin: str) -> dict[str, UserSpec]:
     return users
 
 
+def _where(exc: OSError | yaml.YAMLError) -> str:
+    """What went wrong, without the text YAML would quote (it may be a pasted token)."""
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return "invalid YAML"
+    return f"invalid YAML at line {mark.line + 1}, column {mark.column + 1}"
+
+
 def load_users(inline: Mapping[str, Any], path: Path | None) -> dict[str, UserSpec]:
     users = parse_users(inline, "TRIAGE_ROUTER_USERS")
     if path is None:
@@ -82,7 +103,7 @@ def load_users(inline: Mapping[str, Any], path: Path | None) -> dict[str, UserSp
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise AuthConfigError(f"{path}: cannot read users file: {exc}") from exc
+        raise AuthConfigError(f"{path}: cannot read users file ({_where(exc)})") from exc
     if not isinstance(data, dict):
         raise AuthConfigError(f"{path}: expected a mapping user -> {{token_sha256, queues, role}}")
     from_file = parse_users(data, str(path))
@@ -112,6 +133,12 @@ class Authenticator:
         self.ingest_keys = dict(ingest_keys or {})
         self.trust_proxy_header = trust_proxy_header
         self.proxies = parse_networks(trusted_proxies or [])
+        if trust_proxy_header and not self.proxies:
+            raise AuthConfigError(
+                "TRIAGE_ROUTER_TRUST_PROXY_HEADER is on but TRIAGE_ROUTER_TRUSTED_PROXIES is "
+                "empty: anybody could name any user in the header; list the auth proxy's "
+                "addresses or CIDRs"
+            )
         self._tokens = {n: u.token_sha256 for n, u in self.users.items() if u.token_sha256}
 
     def _principal(self, name: str) -> Principal:
@@ -120,15 +147,7 @@ class Authenticator:
         return Principal(name, spec.role, queues)
 
     def _from_proxy(self, client: str | None) -> bool:
-        if not self.trust_proxy_header:
-            return False
-        if not self.proxies:
-            return True  # deployment guarantees only the proxy reaches the service
-        try:
-            address = ipaddress.ip_address(client or "")
-        except ValueError:
-            return False
-        return any(address in net for net in self.proxies)
+        return self.trust_proxy_header and _within(client or "", self.proxies)
 
     def user(
         self, authorization: str | None, proxy_user: str | None, client: str | None
@@ -159,3 +178,48 @@ class Authenticator:
         if source is None:
             raise Unauthenticated("invalid API key")
         return source
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SAME_SITE_FETCH = frozenset({"same-origin", "none"})  # "none": typed URL, bookmark
+
+
+def cross_site(method: str, host: str | None, origin: str | None, fetch_site: str | None) -> bool:
+    """True when a browser says this state-changing request comes from another site.
+
+    Fetch metadata (``Sec-Fetch-Site``) first, then ``Origin`` against the host the
+    browser addressed (``host``: the proxy's ``X-Forwarded-Host`` if it sets one).
+    A request with neither header is not a browser's, so it is not cross-site.
+    """
+    if method.upper() in SAFE_METHODS:
+        return False
+    if fetch_site is not None:
+        return fetch_site.lower() not in _SAME_SITE_FETCH
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc.lower() != (host or "").lower()
+
+
+Networks = list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+
+
+def _within(address: str, networks: Networks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def client_address(peer: str | None, forwarded_for: str | None, proxies: Networks) -> str:
+    """Who is asking, for per-client limits: the peer, or, when the peer is one of our
+    reverse ``proxies``, the nearest address in ``X-Forwarded-For`` that is not one of
+    them (entries further left are whatever the client claimed)."""
+    address = peer or "unknown"
+    if not forwarded_for or not _within(address, proxies):
+        return address
+    for hop in reversed(forwarded_for.split(",")):
+        address = hop.strip() or address
+        if not _within(address, proxies):
+            break
+    return address

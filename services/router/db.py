@@ -81,10 +81,14 @@ class Queries(NamedQueries):
     request_status: str
     received_status: str
     export_completed: str
-    purge_completed: str
     purge_received: str
     notify_queues: str
     count_purgeable: str
+    revoke_session: str
+    session_revoked: str
+    purgeable_batch: str
+    erasure_audit: str
+    find_mentions: str
 
 
 def parse_statements(text: str, origin: str = "queries.sql") -> dict[str, str]:

@@ -18,4 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     extra = overrides(args)
     if args.no_consumer:
         extra["router_consumer_enabled"] = False
-    return run("router", lambda: RouterSettings(**extra), create_app)  # type: ignore[arg-type]
+
+    def settings() -> RouterSettings:
+        return RouterSettings(**extra)  # type: ignore[arg-type]
+
+    # proxy_headers off: the trusted-proxy check needs the real peer address, which
+    # uvicorn would otherwise replace by whatever X-Forwarded-For claims.
+    return run("router", settings, create_app, proxy_headers=False)

@@ -17,16 +17,33 @@ def encode_cursor(priority: int, due_at: datetime, request_id: uuid.UUID | str) 
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+_SMALLINT = range(-(2**15), 2**15)  # work_items.priority
+_CURSOR_MAX = 200  # what encode_cursor makes is about 110 characters
+
+
 def decode_cursor(cursor: str) -> tuple[int, datetime, uuid.UUID]:
+    """The key in a cursor; a crafted one is a 422, never a value the query refuses."""
+    invalid = Invalid(
+        "invalid 'after' cursor: pass the 'next' value of the previous page",
+        code="invalid_cursor",
+    )
+    if len(cursor) > _CURSOR_MAX:
+        raise invalid
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         priority, due, rid = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return int(priority), datetime.fromisoformat(due), uuid.UUID(rid)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise Invalid(
-            "invalid 'after' cursor: pass the 'next' value of the previous page",
-            code="invalid_cursor",
-        ) from exc
+        key = _checked_int(priority), datetime.fromisoformat(due), uuid.UUID(rid)
+    except (binascii.Error, ValueError, TypeError, UnicodeError, OverflowError) as exc:
+        raise invalid from exc
+    if key[0] not in _SMALLINT or key[1].tzinfo is None:
+        raise invalid
+    return key
+
+
+def _checked_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("priority must be an integer")
+    return value
 
 
 def page(rows: list[Any], limit: int) -> tuple[list[Any], str | None]:

@@ -1,10 +1,11 @@
-"""``triage purge``: remove the personal data of items completed long ago.
+"""``triage purge``: remove the personal data of items older than the retention period.
 
-For completed items older than the retention period, the request text
-(subject, body, attachments), the free metadata and the masked snippets of the
-explanation are erased; the item keeps its routing and workflow columns, so
-statistics stay right, and the audit trail (which never holds request text)
-stays whole, with a 'purged' event added. Runs in small transactions, so it can
+Items completed before the cutoff, and items still open since before it
+(abandoned), go through the same per-table statements as ``triage erase``
+(``sql/erase.sql``): request text, intake reference, explanation snippets and
+agents' free-text reasons are erased; the item keeps its routing and workflow
+columns, so statistics stay right, and the audit trail keeps its rows as
+tombstones, with a 'purged' event added. Runs in small transactions, so it can
 run while the router works; schedule it daily (a Kubernetes CronJob).
 """
 
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from services.router.db import init_connection, load_queries
+from services.router.erase import erase_requests
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +41,16 @@ def cutoff_for(days: int, now: datetime | None = None) -> datetime:
 async def purge(conn: asyncpg.Connection, cutoff: datetime, batch: int = BATCH) -> PurgeResult:
     q = load_queries()
     items = 0
+    details = {"cutoff": cutoff.isoformat()}
     while True:
-        async with conn.transaction():
-            done = await conn.fetchval(q.purge_completed, cutoff, batch)
-        items += done
-        if done < batch:
+        ids = [r["request_id"] for r in await conn.fetch(q.purgeable_batch, cutoff, batch)]
+        items += await erase_requests(conn, ids, event="purged", actor="retention", details=details)
+        if len(ids) < batch:
             break
     status = await conn.execute(q.purge_received, cutoff)
     received = int(status.split()[-1]) if status.startswith("DELETE") else 0
     log.info(
-        "purged %d item(s) completed before %s, %d received record(s)",
+        "purged %d item(s) completed or queued before %s, %d received record(s)",
         items,
         cutoff.isoformat(),
         received,
@@ -63,10 +65,14 @@ async def _run(dsn: str, days: int, dry_run: bool) -> str:
         await init_connection(conn)
         if dry_run:
             count = await conn.fetchval(load_queries().count_purgeable, cutoff)
-            return f"would purge {count} item(s) completed before {cutoff:%Y-%m-%d %H:%M} UTC"
+            return (
+                f"would purge {count} item(s) completed or queued before "
+                f"{cutoff:%Y-%m-%d %H:%M} UTC"
+            )
         result = await purge(conn, cutoff)
         return (
-            f"purged {result.items} item(s) completed before {cutoff:%Y-%m-%d %H:%M} UTC "
+            f"purged {result.items} item(s) completed or queued before "
+            f"{cutoff:%Y-%m-%d %H:%M} UTC "
             f"and {result.received} received record(s)"
         )
     finally:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.router.inputs import CleanText
 from shared.events import Urgency
 
 Status = Literal["waiting", "claimed", "done"]
@@ -148,8 +149,8 @@ class Released(BaseModel):
 
 
 class ReassignBody(_In):
-    queue: str = Field(min_length=1, max_length=63)
-    reason: str | None = Field(default=None, max_length=1000)
+    queue: CleanText = Field(min_length=1, max_length=63)
+    reason: CleanText | None = Field(default=None, max_length=1000)
 
 
 class Reassigned(BaseModel):
@@ -159,9 +160,9 @@ class Reassigned(BaseModel):
 
 
 class CorrectBody(_In):
-    type: str | None = Field(default=None, min_length=1, max_length=100)
+    type: CleanText | None = Field(default=None, min_length=1, max_length=100)
     urgency: Urgency | None = None
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: CleanText | None = Field(default=None, max_length=1000)
 
 
 class Corrected(BaseModel):

@@ -54,3 +54,12 @@ class RouterSettings(KafkaSettings, HttpSettings, DatabaseSettings, IntakeKeySet
     router_trusted_proxies: list[str] = Field(
         default_factory=list, description="proxy addresses/CIDRs allowed to set the header"
     )
+    router_api_per_minute: float = Field(
+        1200.0,
+        ge=0,
+        description="API requests per minute per user or intake source, after a burst "
+        "(0: no limit); beyond it 429 with Retry-After",
+    )
+    router_api_burst: int = Field(
+        300, ge=1, description="API requests a user or source may make at once"
+    )

@@ -20,6 +20,7 @@ from services.router.settings import RouterSettings
 from services.router.views import Views
 from services.router.workflow import Workflow
 from shared.consumer import BatchConsumer
+from shared.ratelimit import RateLimiter
 
 
 class NotStarted(RuntimeError):
@@ -34,7 +35,8 @@ class RouterState:
     queries: Queries
     registry: CollectorRegistry
     metrics: RouterMetrics
-    letters: DeadLetterQueries
+    deadletters: DeadLetterQueries
+    api_limit: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))
     broker: KafkaBroker | None = None
     consuming: bool = False
     consumer: BatchConsumer | None = None  # its ``stalled`` feeds the readiness probe
@@ -55,7 +57,7 @@ class RouterState:
             lease_s=self.settings.router_lease_s,
             on_change=self._notifier.changed,
         )
-        self._views = Views(pool, self.queries, self._workflow, self.letters)
+        self._views = Views(pool, self.queries, self._workflow, self.deadletters)
 
     def detach(self) -> None:
         self._pool = self._workflow = self._views = self._notifier = None

@@ -101,12 +101,12 @@ class Views:
         pool: asyncpg.Pool,
         queries: Queries,
         workflow: Workflow,
-        letters: DeadLetterQueries,
+        deadletters: DeadLetterQueries,
     ) -> None:
         self.pool = pool
         self.q = queries
         self.workflow = workflow
-        self.letters = letters
+        self.deadletters = deadletters
 
     async def queues(self, who: Principal) -> list[dict[str, Any]]:
         async with self.pool.acquire() as conn:
@@ -139,7 +139,7 @@ class Views:
             row = await conn.fetchrow(self.q.get_item, item_id)
             if row is None:
                 raise NotFound(f"item {value} not found")
-            who.require(row["queue"])
+            who.require_item(row["queue"], value)
             history = await conn.fetch(self.q.item_history, item_id)
             corrections = await conn.fetch(self.q.item_corrections, item_id)
         item = {k: row[k] for k in ITEM_FIELDS}
@@ -162,7 +162,7 @@ class Views:
                 if row["source"] != source:
                     raise missing
                 return status_of(row)
-            failed = await conn.fetchrow(self.letters.deadletter_status, request_id)
+            failed = await conn.fetchrow(self.deadletters.deadletter_status, request_id)
             received = await conn.fetchrow(self.q.received_status, request_id)
         if failed is not None and source in (failed["source"], _source(received)):
             return failed_status(failed, received)

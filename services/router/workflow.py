@@ -2,8 +2,8 @@
 
 Used by the JSON API and (later) by the web page. Each action is one
 conditional statement (state, holder and visibility in its WHERE clause); when
-it matches nothing, the current state is read to say why: unknown item → 404,
-a queue the caller may not see → 403, an item done or held by someone else or
+it matches nothing, the current state is read to say why: unknown item, or an
+item in a queue the caller may not see → 404, an item done or held by someone else or
 in the wrong state → 409 with a message.
 """
 
@@ -17,6 +17,7 @@ import asyncpg
 
 from services.router.auth import Principal
 from services.router.db import Queries
+from services.router.inputs import is_clean
 from services.router.metrics import RouterMetrics
 from services.router.notify import ignore
 from services.router.paging import parse_item_id
@@ -50,6 +51,8 @@ class Workflow:
 
     async def require_queue(self, who: Principal, queue: str) -> None:
         """404 for a queue nobody knows, 403 for one the caller may not see."""
+        if not is_clean(queue):
+            raise NotFound(f"unknown queue {queue!r}")  # never a query parameter PostgreSQL refuses
         if queue not in self.routing.queues:
             async with self.pool.acquire() as conn:
                 if not await conn.fetchval(self.q.queue_has_open_items, queue):
@@ -71,7 +74,7 @@ class Workflow:
             state = await conn.fetchrow(self.q.item_state, item_id)
         if state is None:
             return NotFound(f"item {item_id} not found")
-        who.require(state["queue"])
+        who.require_item(state["queue"], item_id)
         status, holder = state["status"], state["claimed_by"]
         if status == "done":
             return Conflict(f"item {item_id} is already done", code="item_done")
@@ -238,7 +241,7 @@ class Workflow:
     def _check_correctable(who: Principal, item_id: uuid.UUID, item: asyncpg.Record | None) -> None:
         if item is None:
             raise NotFound(f"item {item_id} not found")
-        who.require(item["queue"])
+        who.require_item(item["queue"], item_id)
         if item["status"] == "done":
             raise Conflict(f"item {item_id} is already done", code="item_done")
         if who.is_lead or item["claimed_by"] == who.name:

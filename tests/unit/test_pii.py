@@ -109,6 +109,58 @@ def test_iban_masked(iban: str) -> None:
     assert mask(f"Compte {iban} svp") == "Compte [IBAN] svp"
 
 
+# Formats found in real letters and forms (issue 13, item 11): one case each.
+_NNBSP, _NBSP = "\u202f", "\u00a0"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("BE68  5390  0754  7034", id="iban-double-spaces"),
+        pytest.param("BE68-5390-0754-7034", id="iban-dashes"),
+        pytest.param("BE68.5390.0754.7034", id="iban-dots"),
+        pytest.param("BE68 5390\n0754 7034", id="iban-line-break"),
+        pytest.param("BE68 5390\r\n0754 7034", id="iban-crlf"),
+        pytest.param(f"BE68{_NNBSP}5390{_NNBSP}0754{_NNBSP}7034", id="iban-narrow-nbsp"),
+        pytest.param(f"BE68{_NBSP}5390{_NBSP}0754{_NBSP}7034", id="iban-nbsp"),
+        pytest.param("539-0075470-34", id="old-belgian-account"),
+        pytest.param("539 0075470 34", id="old-belgian-account-spaces"),
+    ],
+)
+def test_real_world_account_formats_masked(text: str) -> None:
+    assert mask(f"Compte {text} svp") == "Compte [IBAN] svp"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(f"85{_NNBSP}07{_NNBSP}30{_NNBSP}033{_NNBSP}28", id="niss-narrow-nbsp"),
+        pytest.param(f"85{_NBSP}07{_NBSP}30{_NBSP}033{_NBSP}28", id="niss-nbsp"),
+        pytest.param("85 07 30 - 033 28", id="niss-spaced-dash"),
+    ],
+)
+def test_real_world_niss_formats_masked(text: str) -> None:
+    assert mask(f"NISS {text} svp") == "NISS [NISS] svp"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(f"0470{_NNBSP}12{_NNBSP}34{_NNBSP}56", id="phone-narrow-nbsp"),
+        pytest.param(f"0470{_NBSP}12{_NBSP}34{_NBSP}56", id="phone-nbsp"),
+        pytest.param(f"+32{_NNBSP}470{_NNBSP}12{_NNBSP}34{_NNBSP}56", id="phone-intl-narrow-nbsp"),
+        pytest.param("0470 / 12 34 56", id="phone-spaced-slash"),
+    ],
+)
+def test_real_world_phone_formats_masked(text: str) -> None:
+    assert mask(f"tel {text} svp") == "tel [PHONE] svp"
+
+
+def test_old_belgian_account_needs_its_check_digits() -> None:
+    assert mask("compte 539-0075470-35") == "compte 539-0075470-35"
+    assert mask("réf 1539-0075470-34") == "réf 1539-0075470-34"  # glued to a longer number
+
+
 def test_two_ibans_in_a_row() -> None:
     assert mask("BE68 5390 0754 7034 FR14 2004 1010 0505 0001 3M02 606") == "[IBAN] [IBAN]"
 

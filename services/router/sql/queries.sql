@@ -248,34 +248,6 @@ FROM work_items
 WHERE status = 'done' AND purged_at IS NULL AND completed_at >= $1
 ORDER BY completed_at, request_id;
 
--- name: purge_completed
--- $1 cutoff, $2 batch size. Removes request text and personal data, keeps the
--- statistics columns and the (masked) audit trail.
-WITH victims AS (
-    SELECT request_id FROM work_items
-    WHERE status = 'done' AND completed_at < $1 AND purged_at IS NULL
-    ORDER BY completed_at
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
-), purged AS (
-    UPDATE work_items w
-    SET subject = NULL, body = NULL, attachments = NULL, metadata = NULL,
-        classification = jsonb_set(
-            w.classification, '{explanation,cues}',
-            COALESCE((SELECT jsonb_agg(c - 'snippet')
-                      FROM jsonb_array_elements(w.classification #> '{explanation,cues}') c),
-                     '[]'::jsonb)),
-        purged_at = now(), updated_at = now()
-    FROM victims v
-    WHERE w.request_id = v.request_id
-    RETURNING w.request_id, w.queue
-), audit AS (
-    INSERT INTO audit_events (request_id, event, actor, queue, details)
-    SELECT request_id, 'purged', 'retention', queue, jsonb_build_object('cutoff', $1::timestamptz)
-    FROM purged
-)
-SELECT count(*) FROM purged;
-
 -- name: purge_received
 DELETE FROM received_requests WHERE recorded_at < $1;
 
@@ -284,5 +256,46 @@ DELETE FROM received_requests WHERE recorded_at < $1;
 SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue;
 
 -- name: count_purgeable
+-- $1 cutoff: the same items as purgeable_batch.
 SELECT count(*) FROM work_items
-WHERE status = 'done' AND completed_at < $1 AND purged_at IS NULL;
+WHERE purged_at IS NULL
+  AND ((status = 'done' AND completed_at < $1) OR (status <> 'done' AND queued_at < $1));
+
+-- Page sessions ended server-side at logout (issue 13) -----------------------------
+
+-- name: revoke_session
+-- $1 session hash, $2 when the cookie expires anyway (the row is useless after it).
+WITH expired AS (DELETE FROM revoked_sessions WHERE expires_at < now())
+INSERT INTO revoked_sessions (session_hash, expires_at) VALUES ($1, $2)
+ON CONFLICT (session_hash) DO NOTHING;
+
+-- name: session_revoked
+SELECT EXISTS (SELECT 1 FROM revoked_sessions WHERE session_hash = $1);
+
+-- Erasure and retention (issue 13): the per-table statements are in erase.sql ------
+
+-- name: purgeable_batch
+-- $1 cutoff, $2 batch size: items completed before the cutoff, and items still open
+-- since before it (abandoned: their text must not be kept for ever either).
+(SELECT request_id FROM work_items
+ WHERE status = 'done' AND completed_at < $1 AND purged_at IS NULL
+ ORDER BY completed_at LIMIT $2)
+UNION ALL
+(SELECT request_id FROM work_items
+ WHERE status <> 'done' AND queued_at < $1 AND purged_at IS NULL
+ ORDER BY queued_at LIMIT $2)
+LIMIT $2;
+
+-- name: erasure_audit
+-- $1 request ids, $2 event ('erased' or 'purged'), $3 actor, $4 details (no personal data)
+INSERT INTO audit_events (request_id, event, actor, queue, details)
+SELECT request_id, $2, $3, queue, $4::jsonb
+FROM work_items WHERE request_id = ANY($1::uuid[]);
+
+-- name: find_mentions
+-- $1 a regular expression of one identifier, any separators: candidates for erasure,
+-- each confirmed by the PII detector before anything is erased.
+SELECT request_id,
+       concat_ws(E'\n', external_id, subject, body, attachments::text, metadata::text) AS text
+FROM work_items
+WHERE concat_ws(E'\n', external_id, subject, body, attachments::text, metadata::text) ~* $1;

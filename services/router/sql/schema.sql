@@ -75,7 +75,7 @@ CREATE TABLE audit_events (
     details    jsonb NOT NULL DEFAULT '{}'::jsonb,
     CONSTRAINT audit_events_event_check CHECK (event IN (
         'routed', 'claimed', 'lease_expired', 'heartbeat', 'released', 'completed',
-        'corrected', 'reassigned', 'purged'))
+        'corrected', 'reassigned', 'purged', 'erased'))
 );
 
 COMMENT ON TABLE audit_events IS 'Append-only history of every event on a work item';
@@ -111,6 +111,14 @@ CREATE TABLE received_requests (
 COMMENT ON TABLE received_requests IS
     'Requests seen on request.received, for the status lookup before routing';
 
+CREATE TABLE revoked_sessions (
+    session_hash text PRIMARY KEY,
+    expires_at   timestamptz NOT NULL
+);
+
+COMMENT ON TABLE revoked_sessions IS
+    'Page sessions ended by a logout before they expire: a hash of the session nonce only';
+
 CREATE FUNCTION forbid_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -118,12 +126,44 @@ BEGIN
 END;
 $$;
 
+-- Erasure of one person's data (GDPR art. 17) and retention: the audit trail and the
+-- corrections stay append-only except for exactly the removal of an agent's free-text
+-- reason, which is what `triage erase` and `triage purge` do (services/router/sql/erase.sql).
+CREATE FUNCTION erased_details(details jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT (details - 'reason') || '{"erased": true}'::jsonb
+$$;
+
+CREATE FUNCTION audit_events_erasure_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND to_jsonb(NEW) - 'details' = to_jsonb(OLD) - 'details'
+        AND NEW.details = erased_details(OLD.details) THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '% is append-only: % refused (only erasing a reason is allowed)',
+        TG_TABLE_NAME, TG_OP;
+END;
+$$;
+
+CREATE FUNCTION corrections_erasure_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' AND NEW.reason IS NULL
+        AND to_jsonb(NEW) - 'reason' = to_jsonb(OLD) - 'reason' THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION '% is append-only: % refused (only erasing a reason is allowed)',
+        TG_TABLE_NAME, TG_OP;
+END;
+$$;
+
 CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
-    FOR EACH ROW EXECUTE FUNCTION forbid_change();
+    FOR EACH ROW EXECUTE FUNCTION audit_events_erasure_only();
 CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
     FOR EACH STATEMENT EXECUTE FUNCTION forbid_change();
 CREATE TRIGGER corrections_append_only BEFORE UPDATE OR DELETE ON corrections
-    FOR EACH ROW EXECUTE FUNCTION forbid_change();
+    FOR EACH ROW EXECUTE FUNCTION corrections_erasure_only();
 CREATE TRIGGER corrections_no_truncate BEFORE TRUNCATE ON corrections
     FOR EACH STATEMENT EXECUTE FUNCTION forbid_change();
 

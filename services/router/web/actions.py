@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from services.router.inputs import is_clean
 from services.router.web.context import PREFIX, Page, PageDep, error_message
 from services.router.web.pages import render_item
 from shared.errors import ApiError, Invalid
@@ -42,6 +43,8 @@ def text(form: FormData, name: str) -> str | None:
     value = form.get(name)
     if not isinstance(value, str) or not value.strip():
         return None
+    if not is_clean(value):
+        raise Invalid(f"{name}: control characters are not accepted", code="control_characters")
     return value.strip()
 
 
@@ -124,6 +127,8 @@ async def act(item_id: str, action: str, page: PageDep) -> Response:
     try:
         notice, result = await _apply(page, item_id, action, form)
     except ApiError as exc:
-        return await _refused(page, item_id, exc, text(form, "queue"))
+        queue = form.get("queue")
+        target = queue if isinstance(queue, str) and is_clean(queue) else None
+        return await _refused(page, item_id, exc, target)
     log.info("web action %s on item %s by %s", action, item_id, page.user.name)
     return page.redirect(_after(page, item_id, notice, result))

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.responses import Response
 
 from services.router import api
-from services.router.auth import ALL, Principal
+from services.router.auth import ALL, Networks, Principal
 from services.router.state import RouterState
 from services.router.web.i18n import LANGUAGES, Translator, catalogue, negotiate
 from services.router.web.live import QueueEvents
@@ -26,6 +26,7 @@ from services.router.web.render import Formatter, short_id
 from services.router.web.session import COOKIE, Session, SessionCodec, csrf_ok
 from services.router.web.settings import WebSettings
 from shared.errors import ApiError, Unauthenticated
+from shared.ratelimit import RateLimiter
 
 PREFIX = "/ui"
 LANG_COOKIE = "triage_lang"
@@ -47,6 +48,8 @@ class WebState:
     codec: SessionCodec
     templates: jinja2.Environment
     events: QueueEvents
+    login_limit: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))
+    forwarded: Networks = field(default_factory=list)
 
 
 def principal_for(router: RouterState, name: str) -> Principal | None:
@@ -189,10 +192,28 @@ def _identify(
         return None
 
 
-def get_page(request: Request) -> Page:
+async def _revoked(router: RouterState, session: Session | None) -> bool:
+    """True for a token login that was logged out (only those have anything to end)."""
+    if session is None or session.user is None:
+        return False
+    async with router.pool.acquire() as conn:
+        revoked: bool = await conn.fetchval(router.queries.session_revoked, session.digest)
+    return revoked
+
+
+async def end_session(router: RouterState, web: WebState, session: Session) -> None:
+    """Remember a logged-out session until its cookie would have expired anyway."""
+    expires = datetime.fromtimestamp(session.issued + web.codec.max_age_s, UTC)
+    async with router.pool.acquire() as conn:
+        await conn.execute(router.queries.revoke_session, session.digest, expires)
+
+
+async def get_page(request: Request) -> Page:
     router = api.get_state(request)
     web = get_web(request)
     sent = web.codec.loads(request.cookies.get(COOKIE))
+    if await _revoked(router, sent):
+        sent = None  # logged out: the cookie is worth nothing any more
     user = _identify(request, router, web, sent)
     page = Page(
         request,

@@ -20,15 +20,25 @@ from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import FileResponse, RedirectResponse
 from starlette.responses import Response
 
+from services.router.auth import client_address, parse_networks
 from services.router.state import RouterState
 from services.router.web import actions, pages
-from services.router.web.context import LANG_COOKIE, PREFIX, PageDep, WebState, safe_next
+from services.router.web.context import (
+    LANG_COOKIE,
+    PREFIX,
+    Page,
+    PageDep,
+    WebState,
+    end_session,
+    safe_next,
+)
 from services.router.web.i18n import LANGUAGES
 from services.router.web.live import QueueEvents
 from services.router.web.render import environment
 from services.router.web.session import Session, SessionCodec
 from services.router.web.settings import WebSettings
 from shared.errors import Unauthenticated
+from shared.ratelimit import RateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +70,8 @@ def build_web(router_state: RouterState, settings: WebSettings | None = None) ->
         codec=SessionCodec(secret, settings.web_session_hours * 3600),
         templates=templates,
         events=QueueEvents(dsn),
+        login_limit=RateLimiter(settings.web_login_per_minute, settings.web_login_burst),
+        forwarded=parse_networks(settings.web_forwarded_proxies),
     )
 
 
@@ -89,8 +101,26 @@ async def login_form(page: PageDep) -> Response:
     return page.render("login.html")
 
 
+def _over_login_limit(page: Page) -> Response | None:
+    """The sign-in page with 429 and Retry-After when this client tried too often."""
+    request = page.request
+    peer = request.client.host if request.client else None
+    client = client_address(peer, request.headers.get("x-forwarded-for"), page.web.forwarded)
+    wait = page.web.login_limit.check(client)
+    if wait is None:
+        return None
+    log.warning("page login refused: too many attempts from one client")
+    error = page.t("error.rate_limited", seconds=wait)
+    response = page.render("login.html", status=429, error=error)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @entry.post("/login")
 async def login(page: PageDep) -> Response:
+    limited = _over_login_limit(page)
+    if limited is not None:
+        return limited
     form = await page.request.form()
     token = form.get("token")
     submitted = form.get("csrf")
@@ -114,6 +144,8 @@ async def logout(page: PageDep) -> Response:
     submitted = form.get("csrf")
     if not page.csrf_ok(submitted if isinstance(submitted, str) else None):
         return page.render("error.html", status=403, error=page.t("error.csrf"))
+    if page.cookie_session is not None and page.cookie_session.user is not None:
+        await end_session(page.router, page.web, page.cookie_session)
     page.start_session(Session.fresh())
     page.user = None
     return page.redirect(f"{PREFIX}/login?notice=logged_out")

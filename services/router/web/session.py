@@ -5,6 +5,8 @@ The cookie holds a small JSON document signed with HMAC-SHA256:
 the trusted auth proxy on every request), ``k`` a fingerprint of that user's
 configured token hash (a rotated token ends the session), ``c`` the CSRF nonce
 every POST form must echo, ``t`` the time it was issued (sessions expire).
+Logout records the session's ``digest`` in the database, so a copy of the cookie
+is refused afterwards by every replica.
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ class Session:
     issued: float
     user: str | None = None
     key: str | None = None
+
+    @property
+    def digest(self) -> str:
+        """What the server remembers of a session it ended: a hash of its secret nonce."""
+        return hashlib.sha256(f"{self.csrf}:{int(self.issued)}".encode()).hexdigest()
 
     @staticmethod
     def fresh(user: str | None = None, key: str | None = None) -> Session:

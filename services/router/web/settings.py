@@ -23,6 +23,18 @@ class WebSettings(BaseTriageSettings):
     web_cookie_secure: bool = Field(
         False, description="mark cookies Secure (always done when the request came over https)"
     )
+    web_login_per_minute: float = Field(
+        10.0,
+        ge=0,
+        description="page sign-in attempts per minute per client address, after a burst "
+        "(0: no limit); beyond it 429 with Retry-After",
+    )
+    web_login_burst: int = Field(10, ge=1, description="sign-in attempts a client may make at once")
+    web_forwarded_proxies: list[str] = Field(
+        default_factory=list,
+        description="reverse proxies (ingress) whose X-Forwarded-For names the client, for "
+        "the sign-in limit; without them all sign-ins through the ingress share one limit",
+    )
     web_default_language: Language = Field(
         "en", description="page language when the browser asks for none of fr, nl, en"
     )

@@ -3,6 +3,8 @@ and the main paths."""
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 
 import httpx
@@ -55,8 +57,6 @@ async def test_queues_the_user_may_not_see_are_forbidden(client: Client, store: 
     for method, path in (
         ("GET", "/v1/queues/housing/items"),
         ("POST", "/v1/queues/housing/claim"),
-        ("GET", f"/v1/items/{housing.request_id}"),
-        ("POST", f"/v1/items/{housing.request_id}/complete"),
     ):
         problem(
             await client.request(method, path, headers=auth("alice")),
@@ -64,6 +64,16 @@ async def test_queues_the_user_may_not_see_are_forbidden(client: Client, store: 
             "forbidden",
             "you may not access queue 'housing'",
         )
+    # An item in another queue is reported like an unknown one: a 403 would confirm
+    # that the request exists.
+    for method, path in (
+        ("GET", f"/v1/items/{housing.request_id}"),
+        ("POST", f"/v1/items/{housing.request_id}/complete"),
+        ("POST", f"/v1/items/{housing.request_id}/heartbeat"),
+    ):
+        response = await client.request(method, path, headers=auth("alice"))
+        problem(response, 404, "not_found", f"item {housing.request_id} not found")
+        assert "housing" not in response.text
     queues = (await client.get("/v1/queues", headers=auth("alice"))).json()["queues"]
     assert [q["queue"] for q in queues] == ["energy_aid", "review"]
 
@@ -196,6 +206,10 @@ async def test_invalid_bodies_are_422(client: Client, store: Store) -> None:
             "validation_failed",
             "colour: unknown field",
         ),
+        # PostgreSQL refuses NUL in text and jsonb: a 422 here, never a 500 later
+        ("reassign", {"queue": "review", "reason": "a\x00b"}, "validation_failed", "reason"),
+        ("correct", {"urgency": "low", "reason": "\x00"}, "validation_failed", "control"),
+        ("correct", {"type": "hous\x00ing"}, "validation_failed", "type"),
     ]
     for action, body, code, text in cases:
         response = await client.post(f"{item}/{action}", json=body, headers=auth("alice"))
@@ -212,6 +226,18 @@ async def test_invalid_bodies_are_422(client: Client, store: Store) -> None:
         "validation_failed",
         "limit",
     )
+    crafted = base64.urlsafe_b64encode(
+        json.dumps([40_000, "2026-01-01T00:00:00+00:00", str(uuid.uuid4())]).encode()
+    ).decode()  # a priority beyond the smallint column
+    problem(
+        await client.get(f"/v1/queues/energy_aid/items?after={crafted}", headers=auth("alice")),
+        422,
+        "invalid_cursor",
+        "invalid 'after' cursor",
+    )
+    nul = await client.get("/v1/queues/energy_aid/items?language=%00", headers=auth("alice"))
+    problem(nul, 422, "validation_failed", "language")
+    problem(await client.get("/v1/queues/a%00b/items", headers=auth("lena")), 404, "not_found", "")
 
 
 async def test_listing_is_ordered_filtered_and_keyset_paged(client: Client, store: Store) -> None:
@@ -275,7 +301,7 @@ async def test_correcting_the_type_reroutes_and_records_the_correction(
     corrected = [h for h in detail["history"] if h["event"] == "corrected"]
     assert corrected[-1]["details"]["before"]["queue"] == "energy_aid"
     assert corrected[-1]["details"]["after"]["queue"] == "housing"
-    problem(await client.get(item, headers=auth("alice")), 403, "forbidden", "housing")
+    problem(await client.get(item, headers=auth("alice")), 404, "not_found", "not found")
 
 
 async def test_leads_release_and_reassign_other_peoples_items(client: Client, store: Store) -> None:

@@ -42,6 +42,8 @@ def test_migrate_run_and_stop(
 ) -> None:
     port = procs.free_port()
     env = _env(database_url, kafka_bootstrap, topics, unique_group, port)
+    env["TRIAGE_ROUTER_TRUST_PROXY_HEADER"] = "true"
+    env["TRIAGE_ROUTER_TRUSTED_PROXIES"] = '["10.0.0.0/8"]'
     cli = [sys.executable, "-m", "triage.cli"]
     migrated = subprocess.run([*cli, "migrate"], env=env, capture_output=True, text=True)
     assert migrated.returncode == 0, migrated.stderr
@@ -54,6 +56,10 @@ def test_migrate_run_and_stop(
             f"http://127.0.0.1:{port}/v1/queues", headers={"Authorization": "Bearer lena-token"}
         )
         assert queues.status_code == 200 and len(queues.json()["queues"]) == 11
+        # The proxy check sees the real peer (127.0.0.1), not what X-Forwarded-For claims.
+        spoofed = {"X-Auth-User": "lena", "X-Forwarded-For": "10.0.0.5"}
+        refused = httpx.get(f"http://127.0.0.1:{port}/v1/queues", headers=spoofed)
+        assert refused.status_code == 401, refused.text
         start = time.monotonic()
         os.killpg(proc.pid, signal.SIGTERM)
         # uvicorn re-raises the signal once it has shut down cleanly
@@ -63,6 +69,22 @@ def test_migrate_run_and_stop(
         procs.stop(proc)
     text = log.read_text()
     assert "router stopped" in text and "Traceback" not in text
+
+
+def test_trusting_the_proxy_header_from_anywhere_stops_the_router(
+    database_url: str, topics: Topics
+) -> None:
+    env = _env(database_url, "127.0.0.1:1", topics, "g", procs.free_port())
+    env["TRIAGE_ROUTER_TRUST_PROXY_HEADER"] = "true"
+    done = subprocess.run(
+        [sys.executable, "-m", "triage.cli", "router"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "TRIAGE_ROUTER_TRUSTED_PROXIES is empty" in done.stderr
 
 
 def test_unmigrated_database_stops_the_router(

@@ -55,6 +55,27 @@ async def test_forms_without_the_csrf_token_do_nothing(page_client: Client, stor
     assert "Taken by" not in rows  # still waiting
 
 
+async def test_sign_in_attempts_are_rate_limited(migrated_url: str) -> None:
+    settings = router_settings(migrated_url, web_login_per_minute=1, web_login_burst=2)
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://router") as client,
+    ):
+        form = await client.get("/ui/login")
+        attempt = {"token": "guess", "csrf": csrf_of(form.text)}
+        for _ in range(2):
+            assert (await client.post("/ui/login", data=attempt)).status_code == 401
+        limited = await client.post("/ui/login", data=attempt)
+        assert limited.status_code == 429
+        assert limited.headers["retry-after"] == "60"
+        assert "Too many sign-in attempts" in limited.text
+        # even the right token waits: guessing must not be able to tell
+        right = {**attempt, "token": "alice-token"}
+        assert (await client.post("/ui/login", data=right)).status_code == 429
+
+
 async def test_a_cookie_signed_with_another_key_is_ignored(page_client: Client) -> None:
     await login(page_client, "alice")
     value = page_client.cookies["triage_session"]
@@ -64,7 +85,11 @@ async def test_a_cookie_signed_with_another_key_is_ignored(page_client: Client) 
 
 
 async def test_trusted_proxy_header_is_an_identity(migrated_url: str) -> None:
-    app = create_app(router_settings(migrated_url, router_trust_proxy_header=True))
+    app = create_app(
+        router_settings(
+            migrated_url, router_trust_proxy_header=True, router_trusted_proxies=["127.0.0.1"]
+        )
+    )
     transport = httpx.ASGITransport(app=app)
     async with (
         app.router.lifespan_context(app),
@@ -100,7 +125,7 @@ async def test_unknown_and_forbidden(page_client: Client, store: Store) -> None:
     await store(housing)
     await login(page_client, "alice")
     forbidden = await page_client.get(f"/ui/items/{housing.request_id}")
-    assert forbidden.status_code == 403 and "You do not have access" in forbidden.text
+    assert forbidden.status_code == 404 and "does not exist" in forbidden.text
     missing = await page_client.get("/ui/queues/nope")
     assert missing.status_code == 404
 
@@ -158,10 +183,14 @@ async def test_actions_and_where_they_lead(page_client: Client, store: Store) ->
     assert bad.status_code == 422 and "Unknown urgency." in bad.text
     same = await act(page_client, item, "correct")
     assert same.status_code == 422 and "Choose a new type or a new urgency." in same.text
+    nul = await act(page_client, item, "correct", urgency="low", reason="a\x00b")
+    assert nul.status_code == 422 and "control characters" in nul.text
+    nul_queue = await act(page_client, item, "reassign", queue="re\x00view")
+    assert nul_queue.status_code == 422
     # Correcting the type to another team's queue: alice cannot see it any more.
     moved = await act(page_client, item, "correct", type="housing", reason="landlord")
     assert moved.headers["location"] == "/ui/?notice=corrected"
-    assert (await page_client.get(f"/ui/items/{item}")).status_code == 403
+    assert (await page_client.get(f"/ui/items/{item}")).status_code == 404
 
     await take_next(page_client)
     released = await act(page_client, second.request_id, "release")
@@ -197,7 +226,13 @@ async def test_filters_and_keyset_paging(page_client: Client, store: Store) -> N
 async def test_logout(page_client: Client) -> None:
     await login(page_client, "alice")
     overview = await page_client.get("/ui/")
+    copied = page_client.cookies["triage_session"]  # e.g. taken from a shared computer
     out = await page_client.post("/ui/logout", data={"csrf": csrf_of(overview.text)})
     assert out.headers["location"] == "/ui/login?notice=logged_out"
     assert (await page_client.get("/ui/")).status_code == 303
     assert "You are signed out." in (await page_client.get(out.headers["location"])).text
+    # The session ended on the server: the old cookie is refused when replayed.
+    page_client.cookies.clear()
+    page_client.cookies.set("triage_session", copied, path="/ui")
+    replayed = await page_client.get("/ui/")
+    assert replayed.status_code == 303 and replayed.headers["location"] == "/ui/login"

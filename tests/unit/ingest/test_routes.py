@@ -164,3 +164,31 @@ def test_other_paths_and_methods(
     assert client.get("/nowhere").json()["error"] == "not_found"
     assert client.get("/healthz").json() == {"status": "ok"}
     assert "/v1/requests" in client.get("/openapi.json").json()["paths"]
+
+
+@pytest.mark.parametrize("path", ["/v1/requests", "/v1/requests:batch"])
+async def test_a_body_without_length_is_read_only_up_to_the_limit(path: str) -> None:
+    """A chunked body that never ends: 413 after at most the limit's worth of chunks,
+    never the whole body held in memory first."""
+    client, _ = _client()  # ingest_max_request_bytes=8192
+    chunk, read = b"[" + b" " * 1023, 0
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        read += 1
+        return {"type": "http.request", "body": chunk, "more_body": read < 10_000}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "method": "POST", "path": path, "raw_path": path.encode(),
+        "query_string": b"", "root_path": "", "scheme": "http", "http_version": "1.1",
+        "headers": [(b"authorization", b"Bearer demo-key"), (b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+    }  # fmt: skip
+    await client.app(scope, receive, send)  # type: ignore[arg-type]
+    assert sent[0]["status"] == 413
+    assert read <= 8192 // len(chunk) + 1

@@ -10,7 +10,10 @@ from pydantic import ValidationError
 from services.router.auth import (
     AuthConfigError,
     Authenticator,
+    client_address,
+    cross_site,
     load_users,
+    parse_networks,
     parse_users,
 )
 from services.router.settings import RouterSettings
@@ -64,8 +67,18 @@ def test_proxy_header_is_ignored_unless_trusted() -> None:
         make().user(None, "alice", "10.0.0.1")
 
 
-def test_trusted_proxy_header_from_any_address_when_no_proxy_is_listed() -> None:
-    who = make(trust_proxy_header=True).user(None, "sso-only", "10.0.0.1")
+PROXY = {"trust_proxy_header": True, "trusted_proxies": ["10.0.0.1"]}
+
+
+def test_trusting_the_header_without_listed_proxies_refuses_to_start() -> None:
+    with pytest.raises(AuthConfigError, match="TRIAGE_ROUTER_TRUSTED_PROXIES is empty"):
+        make(trust_proxy_header=True)
+    with pytest.raises(AuthConfigError, match="TRIAGE_ROUTER_TRUSTED_PROXIES is empty"):
+        make(trust_proxy_header=True, trusted_proxies=[])
+
+
+def test_trusted_proxy_header_names_a_user_without_a_token() -> None:
+    who = make(**PROXY).user(None, "sso-only", "10.0.0.1")
     assert who.name == "sso-only" and who.visible() == ["housing"]
 
 
@@ -80,12 +93,49 @@ def test_trusted_proxy_header_only_from_listed_proxies() -> None:
 
 def test_proxy_user_must_be_configured() -> None:
     with pytest.raises(Unauthenticated, match="unknown user 'mallory'"):
-        make(trust_proxy_header=True).user(None, "mallory", "10.0.0.1")
+        make(**PROXY).user(None, "mallory", "10.0.0.1")
 
 
 def test_a_token_wins_over_the_proxy_header() -> None:
-    auth = make(trust_proxy_header=True)
+    auth = make(**PROXY)
     assert auth.user("Bearer l-token", "alice", "10.0.0.1").name == "lena"
+
+
+@pytest.mark.parametrize(
+    ("method", "origin", "fetch_site", "refused"),
+    [
+        ("POST", None, "cross-site", True),
+        ("POST", None, "same-site", True),  # a sibling sub-domain is another application
+        ("POST", None, "same-origin", False),
+        ("POST", None, "none", False),
+        ("POST", "https://evil.example", None, True),
+        ("POST", "null", None, True),  # sandboxed frame, data: URL
+        ("POST", "https://triage.example.be", None, False),
+        ("POST", None, None, False),  # not a browser: nothing travels by itself
+        ("GET", "https://evil.example", "cross-site", False),  # reading changes nothing
+        ("DELETE", "https://evil.example", None, True),
+    ],
+)
+def test_cross_site_state_changes_are_recognised(
+    method: str, origin: str | None, fetch_site: str | None, refused: bool
+) -> None:
+    assert cross_site(method, "triage.example.be", origin, fetch_site) is refused
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "expected"),
+    [
+        ("203.0.113.9", None, "203.0.113.9"),
+        ("203.0.113.9", "198.51.100.1", "203.0.113.9"),  # not our proxy: header ignored
+        ("10.0.0.5", "198.51.100.1", "198.51.100.1"),
+        ("10.0.0.5", "1.2.3.4, 198.51.100.1", "198.51.100.1"),  # left part: client's claim
+        ("10.0.0.5", "198.51.100.1, 10.0.0.7", "198.51.100.1"),  # two proxy hops
+        ("10.0.0.5", None, "10.0.0.5"),
+        (None, None, "unknown"),
+    ],
+)
+def test_client_address_for_limits(peer: str | None, forwarded: str | None, expected: str) -> None:
+    assert client_address(peer, forwarded, parse_networks(["10.0.0.0/8"])) == expected
 
 
 def test_intake_source_from_its_api_key() -> None:

@@ -3,6 +3,7 @@ gauges, settings, the benchmark's docs section."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
 
 from benchmarks.e2e.report import update_docs
 from benchmarks.queue.report import SECTION
@@ -18,6 +20,7 @@ from services.router.export import case_row, case_text
 from services.router.metrics import RouterMetrics
 from services.router.paging import decode_cursor, encode_cursor, page
 from services.router.rules import load_rules
+from services.router.schemas import CorrectBody, ReassignBody
 from services.router.settings import DEFAULT_RULES, RouterSettings
 from services.router.views import status_of, summarise_queues
 from shared.errors import Invalid
@@ -33,6 +36,49 @@ def test_cursor_round_trip_and_garbage() -> None:
     for bad in ("", "not-base64!", encode_cursor(2, NOW, rid)[:-3], "W10"):
         with pytest.raises(Invalid, match="invalid 'after' cursor"):
             decode_cursor(bad)
+
+
+def _crafted(doc: object) -> str:
+    raw = doc if isinstance(doc, str) else json.dumps(doc)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        pytest.param(_crafted([10**6, NOW.isoformat(), str(uuid.uuid4())]), id="priority-overflow"),
+        pytest.param(_crafted([1e400, NOW.isoformat(), str(uuid.uuid4())]), id="priority-inf"),
+        pytest.param(_crafted([1.5, NOW.isoformat(), str(uuid.uuid4())]), id="priority-float"),
+        pytest.param(_crafted([True, NOW.isoformat(), str(uuid.uuid4())]), id="priority-bool"),
+        pytest.param(_crafted([1, "2026-01-01T00:00:00", str(uuid.uuid4())]), id="naive-date"),
+        pytest.param(_crafted([1, "2026-01-01\u0000", str(uuid.uuid4())]), id="nul-in-date"),
+        pytest.param(_crafted({"a": 1, "b": 2, "c": 3}), id="object"),
+        pytest.param(_crafted("[" * 5000 + "]" * 5000), id="deep-nesting"),
+        pytest.param(_crafted('[1, "2026-01-01T00:00:00+00:00", "\\udc80"]'), id="surrogate"),
+        pytest.param("A" * 10_000, id="huge"),
+        pytest.param("\x00", id="nul"),
+    ],
+)
+def test_crafted_cursors_are_422(cursor: str) -> None:
+    with pytest.raises(Invalid, match="invalid 'after' cursor"):
+        decode_cursor(cursor)
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\x07", "x\x1b[31m", "\ud800", "\x7f"])
+def test_reasons_and_names_with_control_characters_are_refused(text: str) -> None:
+    for body in (
+        {"queue": "housing", "reason": text},
+        {"queue": text},
+        {"type": "housing", "reason": text},
+        {"type": text},
+    ):
+        model = ReassignBody if "queue" in body else CorrectBody
+        with pytest.raises(ValidationError, match=r"control characters|unicode string"):
+            model.model_validate(body)
+
+
+def test_tabs_and_line_breaks_stay_accepted_in_a_reason() -> None:
+    assert ReassignBody(queue="housing", reason="a\tb\r\nc").reason == "a\tb\r\nc"
 
 
 def test_page_gives_a_cursor_only_when_more_rows_exist() -> None:

@@ -20,7 +20,7 @@ from services.router.migrate import Migration, MigrationError, discover, pending
 
 REPO = Path(__file__).resolve().parents[3]
 # Where queries are used: the router and the queue benchmark (same Queries).
-USERS = [*sorted((REPO / "services" / "router").glob("*.py")), REPO / "benchmarks/queue/run.py"]
+USERS = [*sorted((REPO / "services" / "router").rglob("*.py")), REPO / "benchmarks/queue/run.py"]
 
 
 def test_parse_named_blocks() -> None:
