@@ -23,6 +23,8 @@ REQUEST_ID_NAMESPACE = uuid.UUID("6f0b7a36-2f3c-5d0e-9a57-7d1b0c1e7a11")
 RECEIVED_V1: Final = "triage.request.received.v1"
 CLASSIFIED_V1: Final = "triage.request.classified.v1"
 DEADLETTER_V1: Final = "triage.request.deadletter.v1"
+# Requests with files wait here for text extraction; the events are RECEIVED_V1 ones.
+DOCUMENTS_TOPIC: Final = "triage.request.documents.v1"
 
 EVENT_TYPE_HEADER = "triage-event-type"
 
@@ -76,6 +78,27 @@ MetadataValue = str | int | float | bool | None
 class Attachment(_Event):
     name: Annotated[str, Field(max_length=255)] = ""
     text: str
+    page: int | None = None  # 1-based page of the file this text comes from (extracted documents)
+
+
+class DocumentStatus(StrEnum):
+    pending = "pending"  # stored by ingest, not extracted yet
+    extracted = "extracted"
+    unreadable = "unreadable"
+
+
+class DocumentRef(_Event):
+    """A file of a request, by reference (claim-check): its bytes stay in the document
+    store (PostgreSQL), never in an event."""
+
+    document_id: str
+    name: Annotated[str, Field(max_length=255)]
+    content_type: Annotated[str, Field(max_length=100)]
+    size: int
+    sha256: Annotated[str, Field(min_length=64, max_length=64)]
+    status: DocumentStatus = DocumentStatus.pending
+    problem: Annotated[str, Field(max_length=40)] | None = None  # bounded code when unreadable
+    pages: int | None = None
 
 
 class RequestReceived(_Event):
@@ -94,6 +117,10 @@ class RequestReceived(_Event):
     accepted_at: datetime = Field(default_factory=utcnow)
     attachments: list[Attachment] = Field(default_factory=list)
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+    documents: list[DocumentRef] = Field(default_factory=list, max_length=20)
+
+    def unreadable_documents(self) -> list[DocumentRef]:
+        return [d for d in self.documents if d.status == DocumentStatus.unreadable]
 
     def full_text(self) -> str:
         """Subject, body and attachment texts: what the model reads (before masking)."""

@@ -40,7 +40,7 @@ class Publisher:
             registry=registry,
         )
 
-    async def publish(self, event: RequestReceived) -> None:
+    async def publish(self, event: RequestReceived, topic: str | None = None) -> None:
         """Return once the broker acknowledged; raise BrokerUnavailable otherwise."""
         if not self.health.connected:
             raise BrokerUnavailable("not connected to the broker")
@@ -49,7 +49,7 @@ class Publisher:
             async with asyncio.timeout(self.timeout_s):
                 await self.broker.publish(
                     encode(event),
-                    self.topic,
+                    topic or self.topic,
                     key=event.request_id.encode(),
                     headers={EVENT_TYPE_HEADER: event.event_type},
                     # the request id traces the message; FastStream would draw a uuid4
