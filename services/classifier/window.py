@@ -51,5 +51,6 @@ def cut(text: str, size: int) -> str:
 
 def fit(parts: list[str], window: int) -> str:
     """The parts, each within its share of ``window`` characters, in order."""
-    sizes = shares([len(p) for p in parts], window)
+    separators = 2 * (sum(1 for p in parts if p) - 1)
+    sizes = shares([len(p) for p in parts], max(window - separators, 0))
     return "\n\n".join(cut(p, n) for p, n in zip(parts, sizes, strict=True) if n > 0)

@@ -60,7 +60,11 @@ def _json(**change: Any) -> bytes:
 
 CASES: dict[str, tuple[bytes, dict[str, str], int]] = {
     "accepted": (_json(), KEY, 202),
-    "accepted, with a time zone": (_json(external_id="case-tz", received_at="2026-11-20T09:00:00+01:00"), KEY, 202),
+    "accepted, with a time zone": (
+        _json(external_id="case-tz", received_at="2026-11-20T09:00:00+01:00"),
+        KEY,
+        202,
+    ),
     "no credentials": (_json(), {}, 401),
     "wrong scheme": (_json(), {"Authorization": "Basic ZGVtbw=="}, 401),
     "unknown key": (_json(), {"Authorization": "Bearer nope"}, 401),
