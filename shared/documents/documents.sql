@@ -27,6 +27,18 @@ ON CONFLICT (document_id) DO NOTHING;
 SELECT document_id, position, name, content_type, size, sha256, content
 FROM documents WHERE request_id = $1 ORDER BY position;
 
+-- name: list_documents
+-- What the item page lists: everything but the bytes.
+SELECT document_id, name, content_type, size, sha256, status, problem, pages
+FROM documents WHERE request_id = $1 ORDER BY position;
+
+-- name: mark_documents
+-- The extraction stage's outcome per document (a replay writes the same).
+UPDATE documents d
+SET status = m.status, problem = m.problem, pages = m.pages
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::integer[]) AS m (document_id, status, problem, pages)
+WHERE d.document_id = m.document_id;
+
 -- name: get_document
 SELECT document_id, name, content_type, size, sha256, content
 FROM documents WHERE request_id = $1 AND document_id = $2;

@@ -7,6 +7,7 @@ SQL is in ``documents.sql`` (named blocks, as the router's queries).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from dataclasses import dataclass, fields
@@ -26,6 +27,8 @@ class DocumentQueries:
     record_intake: str
     insert_documents: str
     request_documents: str
+    list_documents: str
+    mark_documents: str
     get_document: str
     delete_documents: str
     delete_intake: str
@@ -69,6 +72,11 @@ class StoredDocument:
     data: bytes
 
 
+@functools.cache
+def _default_queries() -> DocumentQueries:
+    return DocumentQueries.load()
+
+
 def document_id_for(request_id: str, position: int) -> str:
     """Deterministic: a retried request stores (and references) the same documents."""
     return str(uuid.uuid5(uuid.UUID(request_id), f"document/{position}"))
@@ -77,7 +85,7 @@ def document_id_for(request_id: str, position: int) -> str:
 class DocumentStore:
     def __init__(self, pool: asyncpg.Pool, queries: DocumentQueries | None = None) -> None:
         self.pool = pool
-        self.q = queries or DocumentQueries.load()
+        self.q = queries or _default_queries()
 
     async def record(
         self, request_id: str, source: str, external_id: str, content_sha256: str, files: list[File]
@@ -99,6 +107,20 @@ class DocumentStore:
     async def request_documents(self, request_id: str) -> list[StoredDocument]:
         rows = await self.pool.fetch(self.q.request_documents, uuid.UUID(request_id))
         return [_stored(r) for r in rows]
+
+    async def listing(self, request_id: str) -> list[dict[str, Any]]:
+        rows = await self.pool.fetch(self.q.list_documents, uuid.UUID(request_id))
+        return [{**dict(r), "document_id": str(r["document_id"])} for r in rows]
+
+    async def mark(self, refs: list[DocumentRef]) -> None:
+        """Record each document's extraction outcome (status, problem, pages)."""
+        await self.pool.execute(
+            self.q.mark_documents,
+            [uuid.UUID(r.document_id) for r in refs],
+            [r.status.value for r in refs],
+            [r.problem for r in refs],
+            [r.pages for r in refs],
+        )
 
     async def get(self, request_id: str, document_id: str) -> StoredDocument | None:
         row = await self.pool.fetchrow(

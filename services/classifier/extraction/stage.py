@@ -69,13 +69,21 @@ class Extractor:
             event: RequestReceived = item.event
             documents = await self._documents(event.request_id)
             results = {d.document_id: await self._extract(d) for d in documents}
-            await self._publish(with_text(event, results, self.max_chars))
+            extracted = with_text(event, results, self.max_chars)
+            await self._mark(extracted)
+            await self._publish(extracted)
 
     async def _documents(self, request_id: str) -> list[StoredDocument]:
         try:
             return await self.store.request_documents(request_id)
         except Exception as exc:  # the database is away: retry the batch, lose nothing
             raise TransientError("reading the document store failed") from exc
+
+    async def _mark(self, event: RequestReceived) -> None:
+        try:
+            await self.store.mark(event.documents)
+        except Exception as exc:
+            raise TransientError("recording the extraction outcome failed") from exc
 
     async def _extract(self, document: StoredDocument) -> Extracted | str:
         result = await self.pool.extract(document.content_type, document.data, self.limits)

@@ -148,8 +148,13 @@ CREATE TABLE documents (
     sha256       text NOT NULL,
     content      bytea NOT NULL,
     stored_at    timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT documents_position_unique UNIQUE (request_id, position)
+    status       text NOT NULL DEFAULT 'pending',
+    problem      text,
+    pages        integer,
+    CONSTRAINT documents_position_unique UNIQUE (request_id, position),
+    CONSTRAINT documents_status_check CHECK (status IN ('pending', 'extracted', 'unreadable'))
 );
 
 COMMENT ON TABLE documents IS
     'Original files of requests (claim-check): events carry only their references';
+COMMENT ON COLUMN documents.problem IS 'why an unreadable document could not be read (a code)';
