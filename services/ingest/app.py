@@ -132,6 +132,7 @@ def create_app(settings: IngestSettings) -> Starlette:
         Route("/v1/requests", AsgiEndpoint(intake.submit), methods=["POST"]),  # first: the hot one
         Route("/v1/requests:batch", batch, methods=["POST"]),
         Route("/v1/requests/batch", batch, methods=["POST"], include_in_schema=False),
+        Route("/v1/messages", AsgiEndpoint(intake.submit_message), methods=["POST"]),
         *Probes(registry, not_ready).routes(),
         *_docs_routes(),
     ]

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.ingest.intake import Ingest, accepted_body
+from services.ingest.messages import check_content_type, request_from_message
 from services.ingest.schemas import BatchOut, ItemResult
 from services.ingest.validation import IntakeRequest, parse_json
 from shared.errors import ApiError, ErrorBody
@@ -75,6 +76,20 @@ class Intake:
         try:
             source, raw = await self._caller_and_body(scope, receive)
             request_id = await ingest.accept(ingest.rules.parse_one(raw, source))
+        except ApiError as exc:
+            await ingest.refused(exc).response()(scope, receive, send)
+        except ClientGone:
+            return
+        else:
+            await _accepted(send, request_id)
+
+    async def submit_message(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /v1/messages``: one raw e-mail (``messages.py``)."""
+        ingest = self.ingest
+        try:
+            source, raw = await self._caller_and_body(scope, receive)
+            check_content_type(_header(scope, b"content-type"))
+            request_id = await ingest.accept(request_from_message(raw, source, ingest.rules))
         except ApiError as exc:
             await ingest.refused(exc).response()(scope, receive, send)
         except ClientGone:
@@ -148,6 +163,10 @@ class Intake:
 
 def _refused_item(index: int, exc: ApiError) -> ItemResult:
     return ItemResult(index=index, status=exc.status, error=ErrorBody(**exc.body()))
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    return next((v.decode("latin-1") for n, v in scope["headers"] if n == name), None)
 
 
 def _headers(scope: Scope) -> tuple[str | None, str | None]:
