@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from stack.up import LocalStack
-from tests.fixtures import documents as d
+from testing import documents as d
 
 
 def _file(name: str, content_type: str, data: bytes) -> dict[str, str]:

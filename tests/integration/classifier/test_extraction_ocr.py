@@ -10,7 +10,7 @@ import pytest
 
 from services.classifier.extraction.pool import ExtractionPool
 from services.classifier.extraction.readers import PDF, Extracted, Limits
-from tests.fixtures import documents as d
+from testing import documents as d
 
 LIMITS = Limits()
 

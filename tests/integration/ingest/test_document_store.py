@@ -14,7 +14,7 @@ import pytest
 from shared.db import create_pool
 from shared.documents.store import DocumentStore, File
 from shared.events import DocumentStatus, request_id_for
-from tests.fixtures import documents as d
+from testing import documents as d
 
 
 @pytest.fixture

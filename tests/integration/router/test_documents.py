@@ -7,7 +7,7 @@ import asyncpg
 import httpx
 
 from shared.documents.store import DocumentStore, File
-from tests.fixtures import documents as d
+from testing import documents as d
 from tests.fixtures.factories import classified
 from tests.integration.router.conftest import Store, auth
 

@@ -15,7 +15,7 @@ from services.classifier.pipeline import UNREADABLE_REASON, Classifier
 from services.classifier.window import fit, sections, shares
 from shared.documents.store import File
 from shared.events import Attachment, DocumentStatus, RequestReceived, request_id_for
-from tests.fixtures import documents as d
+from testing import documents as d
 from tests.unit.classifier.test_pipeline import FakeDetector, FakeModel
 
 LIMITS = Limits()

@@ -13,7 +13,7 @@ from services.ingest.app import create_app
 from services.ingest.settings import IngestSettings
 from shared.auth import hash_secret
 from shared.events import DOCUMENTS_TOPIC, RequestReceived, request_id_for
-from tests.fixtures import documents as d
+from testing import documents as d
 from tests.fixtures.ledger import MemoryLedger
 from tests.fixtures.samples import GOOD
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.events import DOCUMENTS_TOPIC, request_id_for
-from tests.fixtures import documents as d
+from testing import documents as d
 from tests.unit.ingest.test_files import KEY, _client
 
 RFC822 = {**KEY, "Content-Type": "message/rfc822"}
