@@ -72,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--docs", type=Path, default=None, help="update this file's section")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s bench: %(message)s")
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # fpdf2's font subsetting
     data: dict[str, Any] = {"machine": machine()}
     log.info("PDF text layers, then OCR")
     data["pdf"] = text_pdf_pages_per_s()
