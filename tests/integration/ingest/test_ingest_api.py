@@ -201,3 +201,21 @@ async def test_not_ready_without_broker(topics: Topics, tmp_path: Path) -> None:
         assert "retry-after" in resp.headers
     finally:
         procs.stop(proc)
+
+
+async def test_reused_external_id_409_retry_same_id_file_referenced_only(
+    ingest_url: str, kafka_bootstrap: str, topics: Topics
+) -> None:
+    pdf = {"name": "a.pdf", "content_type": "application/pdf",
+           "content_base64": "JVBERi0xLjcKJSVFT0YK"}  # "%PDF-1.7\n%%EOF\n"  # fmt: skip
+    async with httpx.AsyncClient(base_url=ingest_url, headers=AUTH) as client:
+        first = await client.post("/v1/requests", json=_request("r-1", attachments=[pdf]))
+        retry = await client.post("/v1/requests", json=_request("r-1", attachments=[pdf]))
+        reuse = await client.post("/v1/requests", json=_request("r-1", body="Autre chose."))
+    assert first.status_code == retry.status_code == 202, first.text
+    assert first.json()["request_id"] == retry.json()["request_id"]
+    assert reuse.status_code == 409 and reuse.json()["error"] == "external_id_conflict"
+    records = await read_topic(kafka_bootstrap, topics.documents, at_least=2)
+    event = RequestReceived.model_validate_json(records[0].value)
+    assert [d.name for d in event.documents] == ["a.pdf"]
+    assert b"JVBERi0" not in records[0].value  # the bytes are in the store, not the event
