@@ -24,6 +24,7 @@ from shared.errors import ApiError, ErrorBody
 
 _JSON = (b"content-type", b"application/json")
 Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
+Parse = Callable[[Scope, bytes, str], IntakeRequest]
 
 
 class ClientGone(Exception):
@@ -72,24 +73,25 @@ class Intake:
         self.ingest = ingest
 
     async def submit(self, scope: Scope, receive: Receive, send: Send) -> None:
-        ingest = self.ingest
-        try:
-            source, raw = await self._caller_and_body(scope, receive)
-            request_id = await ingest.accept(ingest.rules.parse_one(raw, source))
-        except ApiError as exc:
-            await ingest.refused(exc).response()(scope, receive, send)
-        except ClientGone:
-            return
-        else:
-            await _accepted(send, request_id)
+        await self._one(scope, receive, send, self._json_request)
 
     async def submit_message(self, scope: Scope, receive: Receive, send: Send) -> None:
         """``POST /v1/messages``: one raw e-mail (``messages.py``)."""
+        await self._one(scope, receive, send, self._message_request)
+
+    def _json_request(self, scope: Scope, raw: bytes, source: str) -> IntakeRequest:
+        return self.ingest.rules.parse_one(raw, source)
+
+    def _message_request(self, scope: Scope, raw: bytes, source: str) -> IntakeRequest:
+        check_content_type(_header(scope, b"content-type"))
+        return request_from_message(raw, source, self.ingest.rules)
+
+    async def _one(self, scope: Scope, receive: Receive, send: Send, parse: Parse) -> None:
+        """One request: the caller, its body, ``parse`` it, accept it; 202 or the refusal."""
         ingest = self.ingest
         try:
             source, raw = await self._caller_and_body(scope, receive)
-            check_content_type(_header(scope, b"content-type"))
-            request_id = await ingest.accept(request_from_message(raw, source, ingest.rules))
+            request_id = await ingest.accept(parse(scope, raw, source))
         except ApiError as exc:
             await ingest.refused(exc).response()(scope, receive, send)
         except ClientGone:
