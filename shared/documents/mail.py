@@ -11,9 +11,15 @@ _BLANK_LINES = re.compile(r"\n\s*\n+")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 
 
+def _kept(ch: str) -> bool:
+    # Lone surrogates (broken PDF text maps) could not be encoded into an event.
+    return (ch >= " " or ch in "\n\t") and not "\ud800" <= ch <= "\udfff"
+
+
 def clean(text: str) -> str:
-    """Whitespace tidied, NUL and other control characters (tab, newline kept) removed."""
-    text = "".join(ch if ch in "\n\t" or ch >= " " else " " for ch in text)
+    """Whitespace tidied; NUL, other control characters (tab, newline kept) and lone
+    surrogates removed: extracted text is safe for JSON, events and PostgreSQL."""
+    text = "".join(ch if _kept(ch) else " " for ch in text)
     lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 

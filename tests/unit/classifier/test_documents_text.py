@@ -13,6 +13,7 @@ from services.classifier.extraction.readers import DOCX, PDF, Extracted, Limits,
 from services.classifier.extraction.stage import with_text
 from services.classifier.pipeline import UNREADABLE_REASON, Classifier
 from services.classifier.window import fit, sections, shares
+from shared.documents.mail import clean
 from shared.documents.store import File
 from shared.events import Attachment, DocumentStatus, RequestReceived, request_id_for
 from testing import documents as d
@@ -34,6 +35,7 @@ def test_docx_html_text_and_message() -> None:
     html = b"<html><head><style>p{}</style></head><body><p>Aide <b>urgente</b></p></body></html>"
     assert extract("text/html", html, LIMITS).pages == ["Aide\nurgente"]
     assert extract("text/plain", b"bonjour\x00 madame", LIMITS).pages == ["bonjour madame"]
+    assert clean("a\ud800b\x07c\n\n\n d") == "a b c\n\nd"
     page = extract("message/rfc822", d.html_email(), LIMITS).pages[0]
     assert page.startswith("Demande d'aide") and "couper le gaz" in page
 
