@@ -60,6 +60,14 @@ LABEL org.opencontainers.image.title="triage-${SERVICE}" \
 RUN groupadd --system --gid 10001 triage \
  && useradd --system --uid 10001 --gid triage --home-dir /tmp --no-create-home \
       --shell /usr/sbin/nologin triage
+# Tesseract (French, Dutch, English) reads scanned letters in the classifier's
+# extraction stage; Debian's packages follow the base image's release.
+# hadolint ignore=DL3008
+RUN if [ "${SERVICE}" = classifier ]; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends \
+           tesseract-ocr tesseract-ocr-fra tesseract-ocr-nld tesseract-ocr-eng \
+      && rm -rf /var/lib/apt/lists/*; fi
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /opt/triage /opt/triage
 # Caches of libraries (matplotlib, Hugging Face) go to /tmp, an emptyDir in Kubernetes.

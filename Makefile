@@ -16,7 +16,7 @@ PYTEST := $(PY) -m pytest -p no:cacheprovider
 APT_PACKAGES ?= prometheus chromium tesseract-ocr tesseract-ocr-fra tesseract-ocr-nld tesseract-ocr-eng fonts-dejavu-core
 
 .PHONY: install lock embedder model run test lint unit integration e2e ops system-deps clean \
-        eval-benchmarks bench bench-classifier bench-queue asyncapi
+        eval-benchmarks bench bench-classifier bench-queue asyncapi bench-documents
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -115,6 +115,9 @@ bench-queue: install
 # docs/asyncapi.json from the event contracts (a unit test fails when it is stale)
 asyncapi: install
 	$(PY) -m triage.asyncapi --write
+
+bench-documents: install model
+	$(PY) -m benchmarks.documents.run --docs docs/benchmarks.md
 
 clean:
 	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache

@@ -106,6 +106,11 @@ class TooLarge(ApiError):
     code = "too_large"
 
 
+class UnsupportedType(ApiError):
+    status = 415
+    code = "unsupported_type"
+
+
 class Invalid(ApiError):
     status = 422
     code = "invalid"

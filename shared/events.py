@@ -25,6 +25,8 @@ REQUEST_ID_NAMESPACE = uuid.UUID("6f0b7a36-2f3c-5d0e-9a57-7d1b0c1e7a11")
 RECEIVED_V1: Final = "triage.request.received.v1"
 CLASSIFIED_V1: Final = "triage.request.classified.v1"
 DEADLETTER_V1: Final = "triage.request.deadletter.v1"
+# Requests with files wait here for text extraction; the events are RECEIVED_V1 ones.
+DOCUMENTS_TOPIC: Final = "triage.request.documents.v1"
 
 EVENT_TYPE_HEADER = "triage-event-type"
 
@@ -38,7 +40,12 @@ MAX_SCORES = 5  # top types, top urgencies, neighbours, review reasons
 LABEL_CHARS = 100  # a type, urgency, cue id, case id or reason
 CLASSIFIED_OVERHEAD_BYTES = 65_536
 # Ingest's per-field limits, mirrored by the event so that it is bounded on its own.
-MAX_ATTACHMENTS = 20
+MAX_ATTACHMENTS = 20  # text attachments and files of one request, at ingest
+MAX_DOCUMENTS = MAX_ATTACHMENTS
+# The extraction stage adds one attachment per page read (text within
+# TRIAGE_EXTRACT_MAX_CHARS); pages past this count stay in the stored original.
+MAX_EXTRACTED_PAGES = 80
+MAX_EVENT_ATTACHMENTS = MAX_ATTACHMENTS + MAX_EXTRACTED_PAGES
 MAX_METADATA_ENTRIES = 50
 METADATA_KEY_CHARS = 64
 METADATA_VALUE_CHARS = 1000
@@ -96,6 +103,27 @@ MetadataKey = Annotated[str, Field(max_length=METADATA_KEY_CHARS)]
 class Attachment(_Event):
     name: Annotated[str, Field(max_length=255)] = ""
     text: str
+    page: int | None = None  # 1-based page of the file this text comes from (extracted documents)
+
+
+class DocumentStatus(StrEnum):
+    pending = "pending"  # stored by ingest, not extracted yet
+    extracted = "extracted"
+    unreadable = "unreadable"
+
+
+class DocumentRef(_Event):
+    """A file of a request, by reference (claim-check): its bytes stay in the document
+    store (PostgreSQL), never in an event."""
+
+    document_id: str
+    name: Annotated[str, Field(max_length=255)]
+    content_type: Annotated[str, Field(max_length=100)]
+    size: int
+    sha256: Annotated[str, Field(min_length=64, max_length=64)]
+    status: DocumentStatus = DocumentStatus.pending
+    problem: Annotated[str, Field(max_length=40)] | None = None  # bounded code when unreadable
+    pages: int | None = None
 
 
 class RequestReceived(_Event):
@@ -112,10 +140,15 @@ class RequestReceived(_Event):
     language: str | None = None
     received_at: datetime
     accepted_at: datetime = Field(default_factory=utcnow)
-    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+    # the source's text attachments, then the extracted pages of its documents
+    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_EVENT_ATTACHMENTS)
     metadata: dict[MetadataKey, MetadataValue] = Field(
         default_factory=dict, max_length=MAX_METADATA_ENTRIES
     )
+    documents: list[DocumentRef] = Field(default_factory=list, max_length=MAX_DOCUMENTS)
+
+    def unreadable_documents(self) -> list[DocumentRef]:
+        return [d for d in self.documents if d.status == DocumentStatus.unreadable]
 
     def full_text(self) -> str:
         """Subject, body and attachment texts: what the model reads (before masking)."""

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.auth import PREFIX
-from shared.events import CLASSIFIED_V1, DEADLETTER_V1, RECEIVED_V1
+from shared.events import CLASSIFIED_V1, DEADLETTER_V1, DOCUMENTS_TOPIC, RECEIVED_V1
 
 
 class ConfigError(ValueError):
@@ -78,6 +78,9 @@ class KafkaSettings(BaseTriageSettings):
     topic_received: str = Field(RECEIVED_V1, description="topic of accepted requests")
     topic_classified: str = Field(CLASSIFIED_V1, description="topic of classified requests")
     topic_deadletter: str = Field(DEADLETTER_V1, description="dead-letter topic")
+    topic_documents: str = Field(
+        DOCUMENTS_TOPIC, description="requests with files, waiting for text extraction"
+    )
 
     @property
     def deadletter_max_bytes(self) -> int:

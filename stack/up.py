@@ -62,7 +62,7 @@ class LocalStack:
         self.env.setdefault("TRIAGE_KAFKA_BOOTSTRAP", self._start_broker())
         self.env.setdefault("TRIAGE_DATABASE_URL", self._start_postgres())
         self.env.update(self._demo_credentials())
-        if "router" in self.services:
+        if {"router", "ingest"} & set(self.services):  # both need the schema
             self._migrate()
         for name in self.services:
             self.start_service(name)

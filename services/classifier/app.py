@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 
+from services.classifier.extraction.wiring import Extraction
 from services.classifier.pipeline import Classifier
 from services.classifier.settings import ClassifierSettings
 from shared.consumer import (
@@ -140,7 +141,16 @@ def load_classifier(settings: ClassifierSettings) -> Classifier:
     )
     # four languages keep the detector at ~130 MB (eleven cost ~350 MB) for the RSS budget
     detector = LanguageDetector(languages=("fr", "nl", "en", "de"))
-    return Classifier(model, CueLexicon.load(), detector)
+    return Classifier(model, CueLexicon.load(), detector, settings.classifier_window_chars)
+
+
+def _extraction(
+    settings: ClassifierSettings, broker: KafkaBroker, metrics: ConsumerMetrics
+) -> Extraction | None:
+    """The extraction stage of requests with files (``extraction/``), when enabled."""
+    if not settings.extract_enabled:
+        return None
+    return Extraction(settings, broker, metrics)
 
 
 def create_app(settings: ClassifierSettings, classifier: Classifier | None = None) -> FastAPI:
@@ -172,11 +182,15 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
             group_id=settings.classifier_group_id, max_records=settings.classifier_batch_size,
             batch_timeout_ms=settings.classifier_batch_wait_ms,
         )  # fmt: skip
+        extraction = _extraction(settings, broker, metrics.consumer)
         await ensure_topics(
             settings,
-            [settings.topic_received, settings.topic_classified, settings.topic_deadletter],
-        )
+            [settings.topic_received, settings.topic_classified, settings.topic_deadletter,
+             settings.topic_documents],
+        )  # fmt: skip
         await broker.start()
+        if extraction is not None:
+            extraction.start()
         lag = asyncio.create_task(
             lag_loop(subscriber, metrics.consumer, settings.classifier_group_id,
                      settings.classifier_lag_interval_s)
@@ -190,6 +204,8 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
             with contextlib.suppress(asyncio.CancelledError):
                 await lag
             await broker.stop()  # finishes the batch in hand, then commits
+            if extraction is not None:
+                await extraction.stop()
             executor.shutdown(wait=True)
             log.info("classifier stopped")
 

@@ -27,6 +27,7 @@ from typing import Protocol
 from services.classifier.cues import CueLexicon, raise_urgency
 from services.classifier.model.contract import classification
 from services.classifier.model.predictor import Prediction
+from services.classifier.window import fit, sections
 from shared.events import (
     DEFAULT_URGENCY,
     Classification,
@@ -35,6 +36,11 @@ from shared.events import (
     Urgency,
 )
 from shared.pii import mask
+
+# The review reason of an item with a file that could not be read (shown on its page).
+UNREADABLE_REASON = "document_unreadable"
+# About the embedder's 512 tokens of French or Dutch text.
+DEFAULT_WINDOW_CHARS = 2000
 
 
 class Model(Protocol):
@@ -60,7 +66,14 @@ def _language(detected: tuple[str, float], declared: str | None) -> tuple[str, f
 
 
 class Classifier:
-    def __init__(self, model: Model, lexicon: CueLexicon, detector: Detector) -> None:
+    def __init__(
+        self,
+        model: Model,
+        lexicon: CueLexicon,
+        detector: Detector,
+        window_chars: int = DEFAULT_WINDOW_CHARS,
+    ) -> None:
+        self.window_chars = window_chars
         self.model = model
         self.lexicon = lexicon
         self.detector = detector
@@ -70,7 +83,9 @@ class Classifier:
         for event, text in zip(events, masked, strict=True):
             if not text.strip():
                 raise UnclassifiableRequest(f"request {event.request_id} has no text")
-        predictions = self.model.predict(masked)
+        predictions = self.model.predict(
+            [self._model_text(e, t) for e, t in zip(events, masked, strict=True)]
+        )
         languages = self.detector.detect_many(masked)
         return [
             RequestClassified(
@@ -81,13 +96,20 @@ class Classifier:
             for event, text, pred, lang in zip(events, masked, predictions, languages, strict=True)
         ]
 
+    def _model_text(self, event: RequestReceived, masked: str) -> str:
+        """A plain-text request as it is (the tokenizer keeps its beginning); one with
+        attachments through the deliberate window of ``window.py``."""
+        if not event.attachments:
+            return masked
+        return fit([mask(part) for part in sections(event)], self.window_chars)
+
     def _classification(
         self, event: RequestReceived, text: str, pred: Prediction, lang: tuple[str, float]
     ) -> Classification:
         cues = self.lexicon.find(text)
         model_urgency = pred.urgency or DEFAULT_URGENCY
         urgency = raise_urgency(model_urgency, cues)
-        return classification(
+        result = classification(
             pred,
             urgency=urgency,
             model_urgency=Urgency(model_urgency),
@@ -95,3 +117,8 @@ class Classifier:
             language=_language(lang, event.language),
             model_version=self.model.model_version,
         )
+        if not event.unreadable_documents():
+            return result
+        # The agent must open the original: the model saw none of its content.
+        reasons = [*result.review_reasons, UNREADABLE_REASON]
+        return result.model_copy(update={"needs_review": True, "review_reasons": reasons})

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from shared.settings import BaseTriageSettings, HttpSettings, KafkaSettings
+from shared.settings import BaseTriageSettings, DatabaseSettings, HttpSettings, KafkaSettings
 
 
 class ModelPaths(BaseTriageSettings):
@@ -34,7 +34,33 @@ class ModelPaths(BaseTriageSettings):
         return self.cache_dir / "models"
 
 
-class ClassifierSettings(ModelPaths, KafkaSettings, HttpSettings):
+class ExtractionSettings(DatabaseSettings):
+    """The extraction stage (files to text), run by the classifier service."""
+
+    extract_enabled: bool = Field(
+        True, description="run the extraction stage of requests with files"
+    )
+    extract_group_id: str = Field("triage-extractor", description="its consumer group")
+    extract_workers: int = Field(1, ge=1, le=16, description="extraction worker processes")
+    extract_memory_mb: int = Field(
+        1024, ge=128, description="address-space cap of each extraction worker (MiB)"
+    )
+    extract_timeout_s: float = Field(
+        300.0, gt=0, description="longest extraction of one file (its worker is killed after)"
+    )
+    extract_max_chars: int = Field(
+        50_000,
+        ge=1000,
+        description="extracted text carried in the event, per request (the rest stays in the file)",
+    )
+    extract_max_pages: int = Field(50, ge=1, description="most pages read from one file")
+    extract_ocr_languages: str = Field("fra+nld+eng", description="Tesseract languages for scans")
+    extract_ocr_dpi: int = Field(
+        200, ge=72, le=600, description="resolution PDF pages are read at by OCR"
+    )
+
+
+class ClassifierSettings(ModelPaths, KafkaSettings, HttpSettings, ExtractionSettings):
     port: int = Field(8002, ge=0, le=65535, description="HTTP listen port")
     model_dir: Path | None = Field(
         None, description="trained model artifact; default: the demo model built by `make model`"
@@ -48,5 +74,8 @@ class ClassifierSettings(ModelPaths, KafkaSettings, HttpSettings):
     classifier_max_attempts: int = Field(3, ge=1, le=20, description="tries before dead-letter")
     classifier_threads: int | None = Field(
         None, ge=1, description="inference threads (onnxruntime and torch); default: cores"
+    )
+    classifier_window_chars: int = Field(
+        2000, ge=200, description="characters the model reads of a request with files (shared out)"
     )
     classifier_lag_interval_s: float = Field(5.0, gt=0, description="lag gauge refresh")

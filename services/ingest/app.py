@@ -13,6 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg
 from fastapi.openapi.docs import get_swagger_ui_html
 from faststream.kafka import KafkaBroker
 from prometheus_client import Counter
@@ -27,6 +28,8 @@ from services.ingest.intake import Ingest
 from services.ingest.publisher import Publisher
 from services.ingest.routes import AsgiEndpoint, Intake, Shortcut
 from services.ingest.settings import IngestSettings
+from shared.db import create_pool
+from shared.documents.store import DocumentStore
 from shared.events import CLASSIFIED_OVERHEAD_BYTES
 from shared.http import error_handlers
 from shared.kafka import ensure_topics, make_broker
@@ -42,7 +45,7 @@ async def _connect(broker: KafkaBroker, health: BrokerHealth, settings: IngestSe
     delay = 0.5
     while True:
         try:
-            await ensure_topics(settings, [settings.topic_received])
+            await ensure_topics(settings, [settings.topic_received, settings.topic_documents])
             await broker.start()
             break
         except Exception as exc:
@@ -53,6 +56,24 @@ async def _connect(broker: KafkaBroker, health: BrokerHealth, settings: IngestSe
     health.answered(time.monotonic())
     health.connected = True
     await watch_broker(broker.ping, health)
+
+
+async def _open_store(ingest: Ingest, settings: IngestSettings) -> asyncpg.Pool:
+    """The pool of the document store and ledger, retried while PostgreSQL starts."""
+    while True:
+        try:
+            pool = await create_pool(
+                settings.database_url.get_secret_value(),
+                min_size=settings.database_pool_min,
+                max_size=settings.database_pool_max,
+            )
+            break
+        except Exception as exc:
+            log.warning("database not reachable (%s); retrying", type(exc).__name__)
+            await asyncio.sleep(2.0)
+    ingest.ledger = DocumentStore(pool)
+    log.info("connected to the database")
+    return pool
 
 
 def _docs_routes() -> list[BaseRoute]:
@@ -90,15 +111,22 @@ def create_app(settings: IngestSettings) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         connecting = asyncio.create_task(_connect(broker, health, settings))
+        opening = asyncio.create_task(_open_store(ingest, settings))
         yield
-        connecting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await connecting
+        for task in (connecting, opening):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         health.connected = False
         await broker.stop()  # flushes what is in flight
+        if opening.done() and not opening.cancelled() and opening.exception() is None:
+            ingest.ledger = None
+            await opening.result().close()
         log.info("ingest stopped")
 
     async def not_ready() -> str | None:
+        if ingest.ledger is None:
+            return "not connected to the database"
         return broker_problem(health, time.monotonic())
 
     intake = Intake(ingest)
@@ -107,6 +135,7 @@ def create_app(settings: IngestSettings) -> Starlette:
         Route("/v1/requests", AsgiEndpoint(intake.submit), methods=["POST"]),  # first: the hot one
         Route("/v1/requests:batch", batch, methods=["POST"]),
         Route("/v1/requests/batch", batch, methods=["POST"], include_in_schema=False),
+        Route("/v1/messages", AsgiEndpoint(intake.submit_message), methods=["POST"]),
         *Probes(registry, not_ready).routes(),
         *_docs_routes(),
     ]

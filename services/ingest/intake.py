@@ -4,7 +4,9 @@ calling, publish, count the outcome. The rules a request must pass are all in
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
+from typing import Protocol
 
 from prometheus_client import Counter
 
@@ -12,13 +14,25 @@ from services.ingest.publisher import BrokerUnavailable, EventTooLarge, Publishe
 from services.ingest.settings import IngestSettings
 from services.ingest.validation import IntakeRequest, Rules
 from shared import auth
-from shared.errors import ApiError, TooLarge, Unauthenticated, Unavailable
+from shared.documents.store import File
+from shared.errors import ApiError, Conflict, TooLarge, Unauthenticated, Unavailable
 from shared.events import RequestReceived, request_id_for
+
+log = logging.getLogger(__name__)
 
 _UNAVAILABLE = (
     "the message broker did not acknowledge the request: retry later with the same"
     " external_id (a retry never creates a duplicate, even if this attempt still gets through)"
 )
+
+
+class Ledger(Protocol):
+    """Where accepted requests are recorded and their files stored (claim-check):
+    ``shared.documents.store.DocumentStore`` in PostgreSQL."""
+
+    async def record(
+        self, request_id: str, source: str, external_id: str, content_sha256: str, files: list[File]
+    ) -> str: ...
 
 
 def accepted_body(request_id: str) -> bytes:
@@ -35,6 +49,7 @@ class Ingest:
         self.outcomes = outcomes
         self._accepted = outcomes.labels("accepted")  # bound once: the hot path's outcome
         self.retry_after = {"Retry-After": str(settings.ingest_retry_after_s)}
+        self.ledger: Ledger | None = None  # set by the lifespan once the database answers
 
     def refused(self, exc: ApiError) -> ApiError:
         """Count a refusal under its code (a bounded label: the codes are fixed)."""
@@ -65,15 +80,51 @@ class Ingest:
             language=item.language,
             received_at=item.received_at or now,
             accepted_at=now,
-            attachments=[a.model_dump() for a in item.attachments],  # type: ignore[misc]
+            attachments=[a.model_dump() for a in item.text_attachments()],  # type: ignore[misc]
             metadata=item.metadata,
         )
 
-    async def accept(self, item: IntakeRequest) -> str:
-        """Publish; the request id once the broker acknowledged, else a 503."""
-        event = self.to_event(item)
+    async def record(self, event: RequestReceived, item: IntakeRequest) -> RequestReceived:
+        """Store the files and the content hash before any 202; 409 for a reused external_id.
+
+        The references go in the event (never the bytes)."""
+        fingerprint = item.fingerprint()
+        if self.ledger is None:
+            raise Unavailable(
+                "not connected to the database yet: retry later",
+                code="database_unavailable",
+                headers=self.retry_after,
+            )
         try:
-            await self.publisher.publish(event)
+            recorded = await self.ledger.record(
+                event.request_id, item.source, item.external_id, fingerprint, item.files
+            )
+        except Exception as exc:  # connection, fail-over, timeout: retry later, same answer
+            log.warning("recording the request failed: %s", type(exc).__name__)
+            raise Unavailable(
+                "the database did not record the request: retry later with the same external_id",
+                code="database_unavailable",
+                headers=self.retry_after,
+            ) from exc
+        if recorded != fingerprint:
+            raise Conflict(
+                f"external_id {item.external_id!r} of source {item.source!r} was already accepted"
+                f" with different content (request_id {event.request_id}): a retry must send the"
+                " same content; a new request needs a new external_id",
+                code="external_id_conflict",
+            )
+        refs = [f.ref(event.request_id, i) for i, f in enumerate(item.files)]
+        return event.model_copy(update={"documents": refs}) if refs else event
+
+    async def accept(self, item: IntakeRequest) -> str:
+        """Record, publish; the request id once the broker acknowledged, else a 503.
+
+        A request with files goes to the documents topic, where the extraction stage
+        reads it; a plain-text one straight to the classifier's."""
+        event = await self.record(self.to_event(item), item)
+        topic = self.settings.topic_documents if event.documents else None
+        try:
+            await self.publisher.publish(event, topic)
         except BrokerUnavailable as exc:
             raise Unavailable(
                 _UNAVAILABLE, code="broker_unavailable", headers=self.retry_after

@@ -27,7 +27,9 @@ ERRORS = {
     400: "malformed JSON or invalid UTF-8",
     401: "missing or wrong API key",
     403: "the key belongs to another source",
-    413: "text or body too large",
+    409: "the external_id was already accepted with different content",
+    413: "text, file or body too large",
+    415: "a file's type is not accepted or not what its bytes are",
     422: "a field is missing, unknown or invalid",
     503: "broker unavailable; retry after Retry-After",
 }
@@ -56,6 +58,21 @@ def _post(operation_id: str, summary: str, body: type, status: int, answer: type
     }
 
 
+def _message_post() -> Any:
+    """``POST /v1/messages``: the body is a raw e-mail, not JSON."""
+    operation = _post("submit_message", "Submit one raw e-mail (message/rfc822)", Accepted, 202,
+                      Accepted)["post"]  # fmt: skip
+    operation["requestBody"]["content"] = {
+        "message/rfc822": {"schema": {"type": "string", "format": "binary"}}
+    }
+    operation["description"] = (
+        "external_id from Message-ID (a resent message gives the same request_id), subject,"
+        " the text part (or the HTML part as text), Date, channel email; attachments are"
+        " files under the same rules as in /v1/requests. 422 names what is malformed."
+    )
+    return {"post": operation}
+
+
 def _get(operation_id: str, summary: str, responses: dict[str, Any]) -> Any:
     return {"get": {"summary": summary, "operationId": operation_id, "responses": responses}}
 
@@ -72,6 +89,7 @@ def document() -> dict[str, Any]:
             "submit_batch", "Submit up to max_batch requests; one result per item",
             BatchIn, 200, BatchOut,
         ),
+        "/v1/messages": _message_post(),
         "/healthz": _get("healthz", "alive", {"200": _json(status, "alive")}),
         "/readyz": _get("readyz", "ready: the broker answers", {
             "200": _json(status, "ready"),

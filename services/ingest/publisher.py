@@ -46,7 +46,7 @@ class Publisher:
             registry=registry,
         )
 
-    async def publish(self, event: RequestReceived) -> None:
+    async def publish(self, event: RequestReceived, topic: str | None = None) -> None:
         """Return once the broker acknowledged; raise BrokerUnavailable otherwise."""
         payload = encode(event)
         if self.max_bytes is not None and len(payload) > self.max_bytes:
@@ -58,7 +58,7 @@ class Publisher:
             async with asyncio.timeout(self.timeout_s):
                 await self.broker.publish(
                     payload,
-                    self.topic,
+                    topic or self.topic,
                     key=event.request_id.encode(),
                     headers={EVENT_TYPE_HEADER: event.event_type},
                     # the request id traces the message; FastStream would draw a uuid4

@@ -17,12 +17,14 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.ingest.intake import Ingest, accepted_body
+from services.ingest.messages import check_content_type, request_from_message
 from services.ingest.schemas import BatchOut, ItemResult
 from services.ingest.validation import IntakeRequest, parse_json
 from shared.errors import ApiError, ErrorBody
 
 _JSON = (b"content-type", b"application/json")
 Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
+Parse = Callable[[Scope, bytes, str], IntakeRequest]
 
 
 class ClientGone(Exception):
@@ -71,10 +73,25 @@ class Intake:
         self.ingest = ingest
 
     async def submit(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._one(scope, receive, send, self._json_request)
+
+    async def submit_message(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``POST /v1/messages``: one raw e-mail (``messages.py``)."""
+        await self._one(scope, receive, send, self._message_request)
+
+    def _json_request(self, scope: Scope, raw: bytes, source: str) -> IntakeRequest:
+        return self.ingest.rules.parse_one(raw, source)
+
+    def _message_request(self, scope: Scope, raw: bytes, source: str) -> IntakeRequest:
+        check_content_type(_header(scope, b"content-type"))
+        return request_from_message(raw, source, self.ingest.rules)
+
+    async def _one(self, scope: Scope, receive: Receive, send: Send, parse: Parse) -> None:
+        """One request: the caller, its body, ``parse`` it, accept it; 202 or the refusal."""
         ingest = self.ingest
         try:
             source, raw = await self._caller_and_body(scope, receive)
-            request_id = await ingest.accept(ingest.rules.parse_one(raw, source))
+            request_id = await ingest.accept(parse(scope, raw, source))
         except ApiError as exc:
             await ingest.refused(exc).response()(scope, receive, send)
         except ClientGone:
@@ -148,6 +165,10 @@ class Intake:
 
 def _refused_item(index: int, exc: ApiError) -> ItemResult:
     return ItemResult(index=index, status=exc.status, error=ErrorBody(**exc.body()))
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    return next((v.decode("latin-1") for n, v in scope["headers"] if n == name), None)
 
 
 def _headers(scope: Scope) -> tuple[str | None, str | None]:

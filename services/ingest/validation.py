@@ -14,6 +14,7 @@ The OpenAPI document (``services/ingest/openapi.py``) is generated from these mo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import UTC, datetime, timedelta
@@ -25,11 +26,14 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
 )
 from pydantic import ValidationError as PydanticError
 
+from services.ingest.files import check_file, check_total, decode_base64
 from services.ingest.settings import IngestSettings
+from shared.documents.store import File
 from shared.errors import Forbidden, Invalid, Malformed, TooLarge, validation_error
 from shared.events import (
     MAX_ATTACHMENTS,
@@ -101,6 +105,14 @@ class AttachmentIn(_Strict):
     text: Text
 
 
+class FileIn(_Strict):
+    """A file: PDF, PNG/JPEG/TIFF scan, DOCX, text/plain, text/html or message/rfc822."""
+
+    name: Annotated[Text, StringConstraints(min_length=1, max_length=255)]
+    content_type: Annotated[Text, StringConstraints(min_length=1, max_length=100)]
+    content_base64: str = Field(description="the file's bytes, base64 (RFC 4648)")
+
+
 class IntakeRequest(_Strict):
     """One request from an intake system."""
 
@@ -117,13 +129,34 @@ class IntakeRequest(_Strict):
         description="when the source received it (with timezone), from 2000-01-01 to one day"
         " ahead; default now",
     )
-    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+    attachments: list[AttachmentIn | FileIn] = Field(
+        default_factory=list, max_length=MAX_ATTACHMENTS
+    )
     metadata: dict[MetaKey, MetaValue] = Field(
         default_factory=dict, max_length=MAX_METADATA_ENTRIES
     )
+    # The decoded files (set by Rules.checked): stored by ingest, never in an event.
+    _files: list[File] = PrivateAttr(default_factory=list)
+
+    def text_attachments(self) -> list[AttachmentIn]:
+        return [a for a in self.attachments if isinstance(a, AttachmentIn)]
 
     def text_chars(self) -> int:
-        return len(self.subject) + len(self.body) + sum(len(a.text) for a in self.attachments)
+        return (
+            len(self.subject) + len(self.body) + sum(len(a.text) for a in self.text_attachments())
+        )
+
+    @property
+    def files(self) -> list[File]:
+        return self._files
+
+    def fingerprint(self) -> str:
+        """Hash of the content: a retry has the same, a reused external_id another one.
+        Files count by their sha256; an omitted received_at is not content."""
+        content = self.model_dump(mode="json", exclude={"attachments"}, exclude_none=True)
+        content["texts"] = [a.model_dump() for a in self.text_attachments()]
+        content["files"] = [[f.name, f.content_type, f.sha256] for f in self._files]
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 class BatchIn(_Strict):
@@ -178,6 +211,9 @@ class Rules:
         self.max_bytes = settings.ingest_max_request_bytes
         self.max_chars = settings.ingest_max_text_chars
         self.max_batch = settings.ingest_max_batch
+        self.max_file_bytes = settings.ingest_max_file_bytes
+        self.max_files_bytes = settings.ingest_max_files_bytes
+        self.max_pdf_pages = settings.ingest_max_pdf_pages
 
     def too_large(self) -> TooLarge:
         return TooLarge(f"HTTP body over {self.max_bytes} bytes")
@@ -224,12 +260,28 @@ class Rules:
         return self.checked(item, source)
 
     def checked(self, item: IntakeRequest, source: str) -> IntakeRequest:
-        """What the models cannot say alone: the text limit and the caller's own source."""
+        """What the models cannot say alone: the limits, the files, the caller's own source."""
         if item.text_chars() > self.max_chars:
             raise TooLarge(f"subject + body + attachments over {self.max_chars} characters")
         if item.source != source:
             raise Forbidden(f"this API key may not send requests for source {item.source!r}")
+        files = [
+            File(
+                a.name,
+                a.content_type.split(";")[0].strip().lower(),
+                decode_base64(a.name, a.content_base64),
+            )
+            for a in item.attachments
+            if isinstance(a, FileIn)
+        ]
+        self.check_files(files)
+        item._files = files
         return item
+
+    def check_files(self, files: list[File]) -> None:
+        for file in files:
+            check_file(file, self.max_file_bytes, self.max_pdf_pages)
+        check_total(files, self.max_files_bytes)
 
     def batch_items(self, data: object) -> list[object]:
         """The items of a batch body ``{"requests": [...]}`` (each validated later, alone)."""

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.routing import APIRoute
 
+from services.router import documents
 from services.router.auth import Principal, cross_site
 from services.router.inputs import CleanText
 from services.router.schemas import (
@@ -234,6 +235,17 @@ async def correct(item_id: str, body: CorrectBody, state: State, who: User) -> d
 async def get_item(item_id: str, state: State, who: User) -> dict[str, Any]:
     """The full item: request content, classification and explanation, history."""
     return await state.views.item(who, item_id)
+
+
+@router.get(
+    "/items/{item_id}/documents/{document_id}",
+    response_class=Response,
+    responses={**_ERRORS, 200: {"content": {"application/octet-stream": {}}}},
+    tags=["items"],
+)
+async def get_document(item_id: str, document_id: str, state: State, who: User) -> Response:
+    """An original file of the item, for users of its queue (as a download)."""
+    return await documents.download(state, who, item_id, document_id)
 
 
 @intake.get(

@@ -95,6 +95,17 @@ class CorrectionRecord(BaseModel):
     reason: str | None
 
 
+class DocumentInfo(BaseModel):
+    document_id: uuid.UUID
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    status: str = Field(description="pending, extracted or unreadable")
+    problem: str | None = Field(None, description="why it could not be read")
+    pages: int | None = None
+
+
 class ItemDetail(BaseModel):
     request_id: uuid.UUID
     queue: str
@@ -125,6 +136,9 @@ class ItemDetail(BaseModel):
     )
     history: list[HistoryEvent] = Field(default_factory=list)
     corrections: list[CorrectionRecord] = Field(default_factory=list)
+    documents: list[DocumentInfo] = Field(
+        default_factory=list, description="original files (GET .../documents/{document_id})"
+    )
 
 
 class Lease(BaseModel):

@@ -16,6 +16,7 @@ from services.router.db import Queries
 from services.router.deadletters import DeadLetterQueries
 from services.router.paging import decode_cursor, page, parse_item_id
 from services.router.workflow import Workflow
+from shared.documents.store import DocumentStore
 from shared.errors import NotFound
 
 REQUEST_FIELDS = (
@@ -147,6 +148,7 @@ class Views:
         item["classification"] = row["classification"]
         item["history"] = [dict(h) for h in history]
         item["corrections"] = [dict(c) for c in corrections]
+        item["documents"] = await DocumentStore(self.pool).listing(str(item_id))
         return item
 
     async def request_status(self, source: str, value: str) -> dict[str, Any]:

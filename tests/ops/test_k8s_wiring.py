@@ -94,12 +94,10 @@ def test_network_policies(name: str) -> None:
         return selector_matches(selector, {"app.kubernetes.io/name": f"triage-{component}",
                                            "app.kubernetes.io/part-of": "triage"})  # fmt: skip
 
-    # Only the router and its migration reach PostgreSQL; nobody but Prometheus
-    # reaches the classifier.
-    for component in ("router", "migrate"):
+    # The three services and the migration reach PostgreSQL (ingest and the classifier's
+    # extraction stage: the document store); nobody but Prometheus reaches the classifier.
+    for component in ("router", "migrate", "ingest", "classifier"):
         assert allowed("triage-postgres-egress", component)
-    for component in ("ingest", "classifier"):
-        assert not allowed("triage-postgres-egress", component)
     assert not allowed("triage-kafka-egress", "migrate")
     assert not allowed("triage-api-ingress", "classifier")
     assert allowed("triage-metrics-ingress", "classifier")

@@ -22,9 +22,10 @@ KEYS = {"demo": hash_secret("demo-key"), "other": hash_secret("other-key")}
 AUTH = {"Authorization": "Bearer demo-key"}
 
 
-def _env(bootstrap: str, topics: Topics, **extra: str) -> dict[str, str]:
+def _env(bootstrap: str, topics: Topics, database_url: str = "", **extra: str) -> dict[str, str]:
     return {
         "TRIAGE_KAFKA_BOOTSTRAP": bootstrap,
+        "TRIAGE_DATABASE_URL": database_url or "postgresql://nobody@127.0.0.1:1/none",
         "TRIAGE_INGEST_API_KEYS": json.dumps(KEYS),
         "TRIAGE_INGEST_MAX_TEXT_CHARS": "5000",
         **topics.env(),
@@ -33,8 +34,10 @@ def _env(bootstrap: str, topics: Topics, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def ingest_url(kafka_bootstrap: str, topics: Topics, tmp_path: Path) -> Iterator[str]:
-    with service_process("ingest", _env(kafka_bootstrap, topics), tmp_path) as url:
+def ingest_url(
+    kafka_bootstrap: str, topics: Topics, tmp_path: Path, migrated_url: str
+) -> Iterator[str]:
+    with service_process("ingest", _env(kafka_bootstrap, topics, migrated_url), tmp_path) as url:
         yield url
 
 
@@ -138,12 +141,15 @@ async def _wait_ready(client: httpx.AsyncClient, status: int, within_s: float) -
         await asyncio.sleep(0.2)
 
 
-async def test_broker_down_gives_503_not_ready_and_recovers(topics: Topics, tmp_path: Path) -> None:
+async def test_broker_down_gives_503_not_ready_and_recovers(
+    topics: Topics, tmp_path: Path, migrated_url: str
+) -> None:
     broker = TansuBroker(tmp_path, port=procs.free_port())
     broker.start()
     env = _env(
         broker.bootstrap,
         topics,
+        migrated_url,
         TRIAGE_INGEST_PUBLISH_TIMEOUT_S="2",
         TRIAGE_KAFKA_REQUEST_TIMEOUT_MS="1500",
     )
@@ -195,3 +201,21 @@ async def test_not_ready_without_broker(topics: Topics, tmp_path: Path) -> None:
         assert "retry-after" in resp.headers
     finally:
         procs.stop(proc)
+
+
+async def test_reused_external_id_409_retry_same_id_file_referenced_only(
+    ingest_url: str, kafka_bootstrap: str, topics: Topics
+) -> None:
+    pdf = {"name": "a.pdf", "content_type": "application/pdf",
+           "content_base64": "JVBERi0xLjcKJSVFT0YK"}  # "%PDF-1.7\n%%EOF\n"  # fmt: skip
+    async with httpx.AsyncClient(base_url=ingest_url, headers=AUTH) as client:
+        first = await client.post("/v1/requests", json=_request("r-1", attachments=[pdf]))
+        retry = await client.post("/v1/requests", json=_request("r-1", attachments=[pdf]))
+        reuse = await client.post("/v1/requests", json=_request("r-1", body="Autre chose."))
+    assert first.status_code == retry.status_code == 202, first.text
+    assert first.json()["request_id"] == retry.json()["request_id"]
+    assert reuse.status_code == 409 and reuse.json()["error"] == "external_id_conflict"
+    records = await read_topic(kafka_bootstrap, topics.documents, at_least=2)
+    event = RequestReceived.model_validate_json(records[0].value)
+    assert [d.name for d in event.documents] == ["a.pdf"]
+    assert b"JVBERi0" not in records[0].value  # the bytes are in the store, not the event

@@ -14,7 +14,6 @@ from services.router.auth import Principal
 from services.router.consumer import ClassifiedWriter
 from services.router.db import create_pool, load_queries
 from services.router.metrics import RouterMetrics
-from services.router.migrate import migrate
 from services.router.rules import Routing, load_rules
 from services.router.settings import DEFAULT_RULES, RouterSettings
 from services.router.workflow import Workflow
@@ -39,16 +38,6 @@ def auth(user: str) -> dict[str, str]:
 
 def source_auth(source: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {SOURCES[source]}"}
-
-
-@pytest.fixture
-async def migrated_url(database_url: str) -> str:
-    conn = await asyncpg.connect(database_url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return database_url
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from stack.procs import free_port
 # The router tests' fixtures: a migrated database, a pool, the routing rules, `store`.
 from tests.integration.router.conftest import (  # noqa: F401
     USERS,
-    migrated_url,
     pool,
     router_settings,
     routing,
@@ -54,7 +53,7 @@ async def login(client: httpx.AsyncClient, user: str) -> httpx.Response:
 
 
 @pytest.fixture
-async def app(migrated_url: str) -> FastAPI:  # noqa: F811 (the imported fixture)
+async def app(migrated_url: str) -> FastAPI:
     return web_app(migrated_url)
 
 

@@ -18,6 +18,7 @@ from services.ingest.publisher import BrokerUnavailable
 from services.ingest.settings import IngestSettings
 from shared.auth import hash_secret
 from shared.events import RequestReceived, request_id_for
+from tests.fixtures.ledger import MemoryLedger
 from tests.fixtures.samples import GOOD
 
 KEY = {"Authorization": "Bearer demo-key"}
@@ -28,7 +29,7 @@ class FakePublisher:
         self.up = True
         self.published: list[RequestReceived] = []
 
-    async def publish(self, event: RequestReceived) -> None:
+    async def publish(self, event: RequestReceived, topic: str | None = None) -> None:
         if not self.up:
             raise BrokerUnavailable("no ack")
         self.published.append(event)
@@ -43,6 +44,7 @@ def _client() -> tuple[TestClient, FakePublisher]:
     app = create_app(settings)
     publisher = FakePublisher()
     app.state.ingest.publisher = publisher
+    app.state.ingest.ledger = MemoryLedger()
     # No `with`: the lifespan (broker connection) does not run.
     return TestClient(app, raise_server_exceptions=False), publisher
 
@@ -58,7 +60,11 @@ def _json(**change: Any) -> bytes:
 
 CASES: dict[str, tuple[bytes, dict[str, str], int]] = {
     "accepted": (_json(), KEY, 202),
-    "accepted, with a time zone": (_json(received_at="2026-11-20T09:00:00+01:00"), KEY, 202),
+    "accepted, with a time zone": (
+        _json(external_id="case-tz", received_at="2026-11-20T09:00:00+01:00"),
+        KEY,
+        202,
+    ),
     "no credentials": (_json(), {}, 401),
     "wrong scheme": (_json(), {"Authorization": "Basic ZGVtbw=="}, 401),
     "unknown key": (_json(), {"Authorization": "Bearer nope"}, 401),

@@ -1,0 +1,1 @@
+"""``make bench-documents``: extraction speed and the mixed run (issue 14)."""

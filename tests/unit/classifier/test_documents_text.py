@@ -1,0 +1,125 @@
+"""Extraction readers (no OCR here: Tesseract is a process, see the integration tier),
+the extracted request built from their results, the model window, and the review
+reason of an unreadable document."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.classifier.cues import CueLexicon
+from services.classifier.extraction.readers import DOCX, PDF, Extracted, Limits, Unreadable, extract
+from services.classifier.extraction.stage import with_text
+from services.classifier.pipeline import UNREADABLE_REASON, Classifier
+from services.classifier.window import fit, sections, shares
+from shared.documents.mail import clean
+from shared.documents.store import File
+from shared.events import Attachment, DocumentStatus, RequestReceived, request_id_for
+from testing import documents as d
+from tests.unit.classifier.test_pipeline import FakeDetector, FakeModel
+
+LIMITS = Limits()
+
+
+def test_pdf_text_layer_one_text_per_page() -> None:
+    result = extract(PDF, d.text_pdf([d.FR_LETTER, d.NL_LETTER]), LIMITS)
+    assert result.ocr_pages == 0
+    assert len(result.pages) == 2
+    assert "couper le gaz demain" in result.pages[0]
+    assert "OCMW" in result.pages[1]
+
+
+def test_docx_html_text_and_message() -> None:
+    assert "home care" in extract(DOCX, d.docx(d.EN_REPORT), LIMITS).pages[0]
+    html = b"<html><head><style>p{}</style></head><body><p>Aide <b>urgente</b></p></body></html>"
+    assert extract("text/html", html, LIMITS).pages == ["Aide\nurgente"]
+    assert extract("text/plain", b"bonjour\x00 madame", LIMITS).pages == ["bonjour madame"]
+    assert clean("a\ud800b\x07c\n\n\n d") == "a b c\n\nd"
+    page = extract("message/rfc822", d.html_email(), LIMITS).pages[0]
+    assert page.startswith("Demande d'aide") and "couper le gaz" in page
+
+
+@pytest.mark.parametrize(
+    ("content_type", "data", "problem"),
+    [
+        (PDF, d.encrypted_pdf(), "encrypted"),
+        (PDF, d.corrupt_pdf(), "corrupt"),
+        ("image/png", d.bomb_png(), "decompression_bomb"),
+        (DOCX, b"PK\x03\x04 not a zip", "corrupt"),
+        ("text/plain", b"   \n ", "no_text"),
+        ("application/zip", b"PK", "unsupported"),
+    ],
+)
+def test_what_cannot_be_read_says_why(content_type: str, data: bytes, problem: str) -> None:
+    with pytest.raises(Unreadable) as caught:
+        extract(content_type, data, LIMITS)
+    assert caught.value.problem == problem
+
+
+def test_too_many_pages() -> None:
+    with pytest.raises(Unreadable, match="too_many_pages"):
+        extract(PDF, d.text_pdf([d.FR_LETTER] * 3), Limits(max_pages=2))
+
+
+def _event(**change: object) -> RequestReceived:
+    files = [File("lettre.pdf", PDF, b"%PDF-1"), File("scan.png", "image/png", b"\x89PNG")]
+    rid = request_id_for("demo", "doc-1")
+    return RequestReceived(
+        request_id=rid, source="demo", external_id="doc-1", channel="letter",
+        subject="Courrier", body="Voir les pièces jointes.",
+        received_at=datetime(2026, 11, 20, tzinfo=UTC),
+        documents=[f.ref(rid, i) for i, f in enumerate(files)],
+    ).model_copy(update=change)  # fmt: skip
+
+
+def test_extracted_pages_become_attachments_within_the_cap() -> None:
+    event = _event()
+    pdf, png = event.documents
+    results: dict[str, Extracted | str] = {
+        pdf.document_id: Extracted(["a" * 30, "b" * 30]),
+        png.document_id: "no_text",
+    }
+    out = with_text(event, results, max_chars=45)
+    assert [(a.name, a.page, len(a.text)) for a in out.attachments] == [
+        ("lettre.pdf", 1, 30), ("lettre.pdf", 2, 15)
+    ]  # fmt: skip
+    assert [(r.status, r.problem, r.pages) for r in out.documents] == [
+        (DocumentStatus.extracted, None, 2), (DocumentStatus.unreadable, "no_text", None)
+    ]  # fmt: skip
+    assert out.unreadable_documents() == [out.documents[1]]
+
+
+def test_window_shares_fairly_and_cuts_at_words() -> None:
+    assert shares([10, 1000, 1000], 210) == [10, 100, 100]
+    assert shares([0, 50], 100) == [0, 50]
+    text = fit(["corps court", "mot " * 200, "woord " * 200], 100)
+    body, first, second = text.split("\n\n")
+    assert body == "corps court"
+    assert first.startswith("mot mot") and second.startswith("woord woord")
+    assert len(text) <= 100
+
+
+def test_sections_keep_pages_of_one_file_together() -> None:
+    event = _event(
+        attachments=[
+            Attachment(name="a.pdf", text="p1", page=1),
+            Attachment(name="a.pdf", text="p2", page=2),
+            Attachment(name="b.png", text="scan", page=1),
+        ]
+    )
+    assert sections(event) == ["Courrier\n\nVoir les pièces jointes.", "p1\np2", "scan"]
+
+
+def test_unreadable_document_flags_the_item_and_the_model_reads_every_file() -> None:
+    pdf, png = _event().documents
+    event = with_text(
+        _event(), {pdf.document_id: Extracted(["le gaz " * 400]), png.document_id: "corrupt"}, 10**6
+    )
+    model = FakeModel()
+    classifier = Classifier(model, CueLexicon.load(), FakeDetector(), window_chars=300)
+    (result,) = classifier.classify([event])
+    assert result.classification.needs_review
+    assert result.classification.review_reasons == [UNREADABLE_REASON]
+    assert model.seen[0].startswith("Courrier\n\nVoir les pièces jointes.\n\nle gaz")
+    assert len(model.seen[0]) <= 300
