@@ -116,7 +116,7 @@ class DocumentRef(_Event):
     """A file of a request, by reference (claim-check): its bytes stay in the document
     store (PostgreSQL), never in an event."""
 
-    document_id: str
+    document_id: Annotated[str, Field(max_length=36)]  # a UUID
     name: Annotated[str, Field(max_length=255)]
     content_type: Annotated[str, Field(max_length=100)]
     size: int

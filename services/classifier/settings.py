@@ -51,6 +51,7 @@ class ExtractionSettings(DatabaseSettings):
     extract_max_chars: int = Field(
         50_000,
         ge=1000,
+        le=50_000,  # the event size bound (tests/unit/shared/test_event_size.py) counts 50,000
         description="extracted text carried in the event, per request (the rest stays in the file)",
     )
     extract_max_pages: int = Field(50, ge=1, description="most pages read from one file")

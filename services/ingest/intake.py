@@ -16,7 +16,7 @@ from services.ingest.validation import IntakeRequest, Rules
 from shared import auth
 from shared.documents.store import File
 from shared.errors import ApiError, Conflict, TooLarge, Unauthenticated, Unavailable
-from shared.events import RequestReceived, request_id_for
+from shared.events import Attachment, RequestReceived, request_id_for
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,9 @@ class Ingest:
             language=item.language,
             received_at=item.received_at or now,
             accepted_at=now,
-            attachments=[a.model_dump() for a in item.text_attachments()],  # type: ignore[misc]
+            attachments=[
+                Attachment(name=a.name, text=a.text or "") for a in item.text_attachments()
+            ],
             metadata=item.metadata,
         )
 
@@ -121,9 +123,12 @@ class Ingest:
 
         A request with files goes to the documents topic, where the extraction stage
         reads it; a plain-text one straight to the classifier's."""
-        event = await self.record(self.to_event(item), item)
-        topic = self.settings.topic_documents if event.documents else None
         try:
+            # the size first: a request refused 413 must not be recorded (its
+            # trimmed retry would be a reused external_id, 409)
+            self.publisher.encoded(event := self.to_event(item))
+            event = await self.record(event, item)
+            topic = self.settings.topic_documents if event.documents else None
             await self.publisher.publish(event, topic)
         except BrokerUnavailable as exc:
             raise Unavailable(

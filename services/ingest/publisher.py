@@ -46,11 +46,16 @@ class Publisher:
             registry=registry,
         )
 
-    async def publish(self, event: RequestReceived, topic: str | None = None) -> None:
-        """Return once the broker acknowledged; raise BrokerUnavailable otherwise."""
+    def encoded(self, event: RequestReceived) -> bytes:
+        """The event's bytes; EventTooLarge when they would not fit the topics."""
         payload = encode(event)
         if self.max_bytes is not None and len(payload) > self.max_bytes:
             raise EventTooLarge(f"{len(payload)} bytes, over {self.max_bytes}")
+        return payload
+
+    async def publish(self, event: RequestReceived, topic: str | None = None) -> None:
+        """Return once the broker acknowledged; raise BrokerUnavailable otherwise."""
+        payload = self.encoded(event)
         if not self.health.connected:
             raise BrokerUnavailable("not connected to the broker")
         start = time.perf_counter()

@@ -28,6 +28,7 @@ from pydantic import (
     Field,
     PrivateAttr,
     StringConstraints,
+    model_validator,
 )
 from pydantic import ValidationError as PydanticError
 
@@ -101,16 +102,29 @@ class _Strict(BaseModel):
 
 
 class AttachmentIn(_Strict):
+    """A text attachment ``{"name", "text"}``, or a file ``{"name", "content_type",
+    "content_base64"}``: PDF, PNG/JPEG/TIFF scan, DOCX, text/plain, text/html or
+    message/rfc822.
+
+    One model rather than a union of two, so that an error names
+    ``attachments.N.field`` (a union reports every member's errors)."""
+
     name: Annotated[Text, StringConstraints(max_length=255)] = ""
-    text: Text
+    text: Text | None = None
+    content_type: Annotated[Text, StringConstraints(min_length=1, max_length=100)] | None = None
+    content_base64: str | None = Field(None, description="a file's bytes, base64 (RFC 4648)")
 
+    @model_validator(mode="after")
+    def _text_or_file(self) -> AttachmentIn:
+        if (self.text is None) == (self.content_base64 is None):
+            raise ValueError("give either text, or content_type and content_base64 (a file)")
+        if self.is_file and (self.content_type is None or not self.name):
+            raise ValueError("a file needs a name and a content_type")
+        return self
 
-class FileIn(_Strict):
-    """A file: PDF, PNG/JPEG/TIFF scan, DOCX, text/plain, text/html or message/rfc822."""
-
-    name: Annotated[Text, StringConstraints(min_length=1, max_length=255)]
-    content_type: Annotated[Text, StringConstraints(min_length=1, max_length=100)]
-    content_base64: str = Field(description="the file's bytes, base64 (RFC 4648)")
+    @property
+    def is_file(self) -> bool:
+        return self.content_base64 is not None
 
 
 class IntakeRequest(_Strict):
@@ -129,9 +143,7 @@ class IntakeRequest(_Strict):
         description="when the source received it (with timezone), from 2000-01-01 to one day"
         " ahead; default now",
     )
-    attachments: list[AttachmentIn | FileIn] = Field(
-        default_factory=list, max_length=MAX_ATTACHMENTS
-    )
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
     metadata: dict[MetaKey, MetaValue] = Field(
         default_factory=dict, max_length=MAX_METADATA_ENTRIES
     )
@@ -139,11 +151,13 @@ class IntakeRequest(_Strict):
     _files: list[File] = PrivateAttr(default_factory=list)
 
     def text_attachments(self) -> list[AttachmentIn]:
-        return [a for a in self.attachments if isinstance(a, AttachmentIn)]
+        return [a for a in self.attachments if not a.is_file]
 
     def text_chars(self) -> int:
         return (
-            len(self.subject) + len(self.body) + sum(len(a.text) for a in self.text_attachments())
+            len(self.subject)
+            + len(self.body)
+            + sum(len(a.text or "") for a in self.text_attachments())
         )
 
     @property
@@ -268,11 +282,11 @@ class Rules:
         files = [
             File(
                 a.name,
-                a.content_type.split(";")[0].strip().lower(),
-                decode_base64(a.name, a.content_base64),
+                (a.content_type or "").split(";")[0].strip().lower(),
+                decode_base64(a.name, a.content_base64 or ""),
             )
             for a in item.attachments
-            if isinstance(a, FileIn)
+            if a.is_file
         ]
         self.check_files(files)
         item._files = files

@@ -29,6 +29,9 @@ class FakePublisher:
         self.up = True
         self.published: list[RequestReceived] = []
 
+    def encoded(self, event: RequestReceived) -> bytes:
+        return b""  # no size limit here
+
     async def publish(self, event: RequestReceived, topic: str | None = None) -> None:
         if not self.up:
             raise BrokerUnavailable("no ack")

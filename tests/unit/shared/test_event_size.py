@@ -20,6 +20,7 @@ from annotated_types import MaxLen
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from services.classifier.settings import ClassifierSettings
 from services.ingest.settings import IngestSettings
 from shared.events import (
     CLASSIFIED_OVERHEAD_BYTES,
@@ -32,11 +33,13 @@ from shared.settings import KafkaSettings
 
 WIDE = "\U0001d11e"  # four bytes in UTF-8
 SETTINGS = KafkaSettings()
-MAX_TEXT = IngestSettings().ingest_max_text_chars
+# What ingest accepts, plus the text the extraction stage may add from documents.
+MAX_TEXT = IngestSettings().ingest_max_text_chars + ClassifierSettings().extract_max_chars
 # Strings bounded by something else than their own max_length: (filler, length).
 BUDGETS: dict[str, tuple[str, int]] = {
-    # ingest: subject + body + attachment texts <= TRIAGE_INGEST_MAX_TEXT_CHARS; all of
-    # it in the body is the worst split (others only add per-field overhead)
+    # ingest: subject + body + attachment texts <= TRIAGE_INGEST_MAX_TEXT_CHARS, and the
+    # extracted pages <= TRIAGE_EXTRACT_MAX_CHARS; all of it in the body is the worst
+    # split (others only add per-field overhead)
     "RequestReceived.body": (WIDE, MAX_TEXT),
     "RequestReceived.subject": (WIDE, 0),
     "Attachment.text": (WIDE, 0),
