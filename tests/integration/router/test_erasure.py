@@ -6,6 +6,7 @@ its rows as tombstones."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -82,107 +83,97 @@ async def _janssens_file(workflow: Workflow, store: Store) -> tuple[str, str, st
     return first.request_id, second.request_id, other.request_id
 
 
-async def test_erasure_by_national_number_leaves_no_trace(
-    workflow: Workflow, store: Store, migrated_url: str
-) -> None:
-    first, second, other = await _janssens_file(workflow, store)
+Files = tuple[asyncpg.Connection, tuple[str, str, str]]
+
+
+@pytest.fixture
+async def files(workflow: Workflow, store: Store, migrated_url: str) -> AsyncIterator[Files]:
+    """A connection, and the ids of Jan's two requests and Marie's one."""
+    ids = await _janssens_file(workflow, store)
     conn = await connect(migrated_url)
     try:
-        assert sorted(await where_found(conn, TRACES)) == [  # the test data is really there
-            "audit_events.details",
-            "corrections.reason",
-            "work_items.attachments",
-            "work_items.body",
-            "work_items.classification",
-            "work_items.external_id",
-            "work_items.metadata",
-        ]
-        audit_before = await conn.fetchval("SELECT count(*) FROM audit_events")
-        found = await find_requests(conn, "niss", normalise("niss", "850730 033 28"))
-        assert sorted(map(str, found)) == sorted([first, second])
-        assert await erase_requests(conn, found) == 2
-        assert await where_found(conn, TRACES) == []
-        assert await where_found(conn, ["Marie Dupont"]) == ["work_items.body"]  # not hers
-        # Tombstones: every audit row is still there, plus one 'erased' event each.
-        assert await conn.fetchval("SELECT count(*) FROM audit_events") == audit_before + 2
-        events = await conn.fetch(
-            "SELECT event, actor FROM audit_events WHERE request_id = $1 ORDER BY id",
-            uuid.UUID(first),
-        )
-        assert [e["event"] for e in events] == [
-            "routed", "claimed", "corrected", "reassigned", "erased"
-        ]  # fmt: skip
-        item = await conn.fetchrow(
-            "SELECT * FROM work_items WHERE request_id = $1", uuid.UUID(first)
-        )
-        assert (item["type"], item["urgency"], item["queue"]) == (
-            "energy_aid",
-            "critical",
-            "review",
-        )
-        assert await find_requests(conn, "niss", "85073003328") == []  # idempotent
-        assert await erase_requests(conn, [uuid.UUID(other)], details={"by": "request"}) == 1
-        assert await where_found(conn, ["Marie Dupont", "90.02.01"]) == []
+        yield conn, ids
     finally:
         await conn.close()
+
+
+async def test_erasure_by_national_number_leaves_no_trace(files: Files) -> None:
+    conn, (first, second, other) = files
+    assert sorted(await where_found(conn, TRACES)) == [  # the test data is really there
+        "audit_events.details",
+        "corrections.reason",
+        "work_items.attachments",
+        "work_items.body",
+        "work_items.classification",
+        "work_items.external_id",
+        "work_items.metadata",
+    ]
+    audit_before = await conn.fetchval("SELECT count(*) FROM audit_events")
+    found = await find_requests(conn, "niss", normalise("niss", "850730 033 28"))
+    assert sorted(map(str, found)) == sorted([first, second])
+    assert await erase_requests(conn, found) == 2
+    assert await where_found(conn, TRACES) == []
+    assert await where_found(conn, ["Marie Dupont"]) == ["work_items.body"]  # not hers
+    # Tombstones: every audit row is still there, plus one 'erased' event each.
+    assert await conn.fetchval("SELECT count(*) FROM audit_events") == audit_before + 2
+    events = await conn.fetch(
+        "SELECT event, actor FROM audit_events WHERE request_id = $1 ORDER BY id",
+        uuid.UUID(first),
+    )
+    assert [e["event"] for e in events] == [
+        "routed", "claimed", "corrected", "reassigned", "erased"
+    ]  # fmt: skip
+    item = await conn.fetchrow("SELECT * FROM work_items WHERE request_id = $1", uuid.UUID(first))
+    assert (item["type"], item["urgency"], item["queue"]) == (
+        "energy_aid",
+        "critical",
+        "review",
+    )
+    assert await find_requests(conn, "niss", "85073003328") == []  # idempotent
+    assert await erase_requests(conn, [uuid.UUID(other)], details={"by": "request"}) == 1
+    assert await where_found(conn, ["Marie Dupont", "90.02.01"]) == []
 
 
 @pytest.mark.parametrize(
     ("kind", "value"), [("email", "Jan.Peeters@example.be"), ("iban", "be68-5390-0754-7034")]
 )
 async def test_erasure_by_email_or_iban_finds_that_person_only(
-    workflow: Workflow, store: Store, migrated_url: str, kind: str, value: str
+    files: Files, kind: str, value: str
 ) -> None:
-    first, _second, _other = await _janssens_file(workflow, store)
-    conn = await connect(migrated_url)
-    try:
-        found = await find_requests(conn, kind, normalise(kind, value))  # type: ignore[arg-type]
-        assert [str(f) for f in found] == [first]
-    finally:
-        await conn.close()
+    conn, (first, _second, _other) = files
+    found = await find_requests(conn, kind, normalise(kind, value))  # type: ignore[arg-type]
+    assert [str(f) for f in found] == [first]
 
 
-async def test_the_audit_trail_allows_erasing_a_reason_and_nothing_else(
-    workflow: Workflow, store: Store, migrated_url: str
-) -> None:
-    first, _, _ = await _janssens_file(workflow, store)
-    conn = await connect(migrated_url)
-    try:
-        for sql in (
-            "UPDATE audit_events SET actor = 'x'",
-            "UPDATE audit_events SET details = '{}'::jsonb",
-            "DELETE FROM audit_events",
-            "TRUNCATE audit_events",
-            "UPDATE corrections SET reason = 'rewritten'",
-            "UPDATE corrections SET reason = NULL, actor = 'x'",
-            "DELETE FROM corrections",
-        ):
-            with pytest.raises(asyncpg.RaiseError, match="append-only"):
-                await conn.execute(sql)
-        await erase_requests(conn, [uuid.UUID(first)])
-    finally:
-        await conn.close()
+async def test_the_audit_trail_allows_erasing_a_reason_and_nothing_else(files: Files) -> None:
+    conn, (first, _, _) = files
+    for sql in (
+        "UPDATE audit_events SET actor = 'x'",
+        "UPDATE audit_events SET details = '{}'::jsonb",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+        "UPDATE corrections SET reason = 'rewritten'",
+        "UPDATE corrections SET reason = NULL, actor = 'x'",
+        "DELETE FROM corrections",
+    ):
+        with pytest.raises(asyncpg.RaiseError, match="append-only"):
+            await conn.execute(sql)
+    await erase_requests(conn, [uuid.UUID(first)])
 
 
-async def test_purge_covers_abandoned_items_reasons_and_external_ids(
-    workflow: Workflow, store: Store, migrated_url: str
-) -> None:
-    first, second, _other = await _janssens_file(workflow, store)
-    conn = await connect(migrated_url)
-    try:
-        old = datetime.now(UTC) - timedelta(days=400)
-        await conn.execute(  # Jan's requests: one in review, one never even claimed
-            "UPDATE work_items SET queued_at = $2 WHERE request_id = ANY($1::uuid[])",
-            [uuid.UUID(first), uuid.UUID(second)],
-            old,
-        )
-        result = await purge(conn, cutoff_for(365), batch=1)
-        assert result.items == 2
-        assert await where_found(conn, TRACES) == []
-        assert await where_found(conn, ["Marie Dupont"]) == ["work_items.body"]  # recent
-        assert (await purge(conn, cutoff_for(365))).items == 0
-    finally:
-        await conn.close()
+async def test_purge_covers_abandoned_items_reasons_and_external_ids(files: Files) -> None:
+    conn, (first, second, _other) = files
+    old = datetime.now(UTC) - timedelta(days=400)
+    await conn.execute(  # Jan's requests: one in review, one never even claimed
+        "UPDATE work_items SET queued_at = $2 WHERE request_id = ANY($1::uuid[])",
+        [uuid.UUID(first), uuid.UUID(second)],
+        old,
+    )
+    result = await purge(conn, cutoff_for(365), batch=1)
+    assert result.items == 2
+    assert await where_found(conn, TRACES) == []
+    assert await where_found(conn, ["Marie Dupont"]) == ["work_items.body"]  # recent
+    assert (await purge(conn, cutoff_for(365))).items == 0
 
 
 def test_erase_command(

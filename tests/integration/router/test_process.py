@@ -71,18 +71,24 @@ def test_migrate_run_and_stop(
     assert "router stopped" in text and "Traceback" not in text
 
 
-def test_trusting_the_proxy_header_from_anywhere_stops_the_router(
-    database_url: str, topics: Topics
-) -> None:
-    env = _env(database_url, "127.0.0.1:1", topics, "g", procs.free_port())
-    env["TRIAGE_ROUTER_TRUST_PROXY_HEADER"] = "true"
-    done = subprocess.run(
+def _start_refused(
+    database_url: str, topics: Topics, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """`triage router` with ``settings`` added, expected to stop at start-up."""
+    env = {**_env(database_url, "127.0.0.1:1", topics, "g", procs.free_port()), **settings}
+    return subprocess.run(
         [sys.executable, "-m", "triage.cli", "router"],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_trusting_the_proxy_header_from_anywhere_stops_the_router(
+    database_url: str, topics: Topics
+) -> None:
+    done = _start_refused(database_url, topics, TRIAGE_ROUTER_TRUST_PROXY_HEADER="true")
     assert done.returncode == 2
     assert "TRIAGE_ROUTER_TRUSTED_PROXIES is empty" in done.stderr
 
@@ -90,15 +96,7 @@ def test_trusting_the_proxy_header_from_anywhere_stops_the_router(
 def test_unmigrated_database_stops_the_router(
     database_url: str, tmp_path: Path, topics: Topics
 ) -> None:
-    env = _env(database_url, "127.0.0.1:1", topics, "g", procs.free_port())
-    env["TRIAGE_ROUTER_CONSUMER_ENABLED"] = "false"
-    done = subprocess.run(
-        [sys.executable, "-m", "triage.cli", "router"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = _start_refused(database_url, topics, TRIAGE_ROUTER_CONSUMER_ENABLED="false")
     assert done.returncode != 0
     assert "run `triage migrate`" in done.stderr
 
