@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 def build_state(settings: RouterSettings, routing: Routing | None = None) -> RouterState:
     """Validate the configuration (rules, users, keys); raises with a clear message."""
-    routing = routing or load_rules(settings.router_rules)
+    routing = routing or load_rules(settings.router_rules, settings.router_closed_days)
     users = load_users(settings.router_users, settings.router_users_file)
     auth = Authenticator(
         users,
