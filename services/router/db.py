@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self, TypeVar
 
 import asyncpg
 
@@ -32,12 +32,36 @@ class QueryFileError(ValueError):
     """A malformed queries file, or one that disagrees with :class:`Queries`."""
 
 
+class NamedQueries:
+    """A registry of named statements: one ``str`` attribute per ``-- name:`` block."""
+
+    __slots__ = ()
+    # Subclasses are dataclasses; this annotation tells type checkers so (for ``fields``).
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @classmethod
+    def from_statements(cls, statements: Mapping[str, str], origin: str = "queries.sql") -> Self:
+        """The registry of ``statements``, which must name exactly this class's attributes."""
+        expected = {f.name for f in fields(cls)}
+        missing, extra = sorted(expected - statements.keys()), sorted(statements.keys() - expected)
+        if missing or extra:
+            raise QueryFileError(
+                f"{origin} and {cls.__module__}.{cls.__name__} disagree: "
+                f"missing from the file {missing}, not in the class {extra}"
+            )
+        return cls(**statements)
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+
 # One annotated attribute per ``-- name:`` block, so that mypy rejects a misspelt
 # name (``queries.claim_nxt``) before anything runs, and the loader rejects a file
 # that has a block more or less than this class. Plain ``str`` slots: reading one
 # costs what reading any attribute costs, nothing per call (the claim path is hot).
 @dataclass(frozen=True, slots=True)
-class Queries:
+class Queries(NamedQueries):
     """The router's named SQL statements (``services/router/sql/queries.sql``)."""
 
     insert_routed: str
@@ -65,22 +89,6 @@ class Queries:
     purge_received: str
     notify_queues: str
     count_purgeable: str
-
-    @classmethod
-    def from_statements(cls, statements: Mapping[str, str], origin: str = "queries.sql") -> Queries:
-        """The registry of ``statements``, which must name exactly this class's attributes."""
-        expected = {f.name for f in fields(cls)}
-        missing, extra = sorted(expected - statements.keys()), sorted(statements.keys() - expected)
-        if missing or extra:
-            raise QueryFileError(
-                f"{origin} and services.router.db.Queries disagree: "
-                f"missing from the file {missing}, not in the class {extra}"
-            )
-        return cls(**statements)
-
-    @classmethod
-    def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
 
 
 def parse_statements(text: str, origin: str = "queries.sql") -> dict[str, str]:
@@ -117,10 +125,18 @@ def _strip_comments(sql: str) -> str:
     return "\n".join(ln for ln in sql.splitlines() if not ln.strip().startswith("--")).strip()
 
 
-def load_queries(path: Path = SQL_DIR / "queries.sql") -> Queries:
-    return Queries.from_statements(
+Named = TypeVar("Named", bound=NamedQueries)
+
+
+def load_named(cls: type[Named], path: Path) -> Named:
+    """The registry ``cls`` from the ``.sql`` file at ``path``."""
+    return cls.from_statements(
         parse_statements(path.read_text(encoding="utf-8"), path.name), path.name
     )
+
+
+def load_queries(path: Path = SQL_DIR / "queries.sql") -> Queries:
+    return load_named(Queries, path)
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:

@@ -1,0 +1,278 @@
+"""Letters on work items: draft from a template, edit, validate, PDF; acknowledgements.
+
+Access follows the item's queue (``Principal.require``): whoever may see the
+item may draft and validate its letters. Each change and its audit event are one
+transaction; the audit records who and when, never the letter's text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from babel.dates import format_date
+
+from services.router.auth import Principal
+from services.router.db import SQL_DIR, NamedQueries, Queries, load_named
+from services.router.letters.fields import Admin, letter_context
+from services.router.letters.pdf import letter_pdf
+from services.router.letters.render import (
+    ACKNOWLEDGEMENT,
+    LOCALES,
+    Rendered,
+    TemplateMissing,
+    environment,
+    kinds,
+    letter_language,
+    render,
+    to_html,
+)
+from services.router.letters.settings import LetterSettings
+from services.router.paging import parse_item_id
+from services.router.rules import Routing
+from shared.errors import Conflict, Invalid, NotFound
+
+SUBJECT_MAX = 300
+BODY_MAX = 20_000
+# A request seen but not routed yet is usually routed within seconds.
+NOT_ROUTED_RETRY = {"Retry-After": "5"}
+
+
+@dataclass(frozen=True, slots=True)
+class LetterQueries(NamedQueries):
+    """The letters' named SQL statements (``services/router/sql/letters.sql``)."""
+
+    letter_item: str
+    insert_letter: str
+    list_letters: str
+    get_letter: str
+    update_letter: str
+    validate_letter: str
+    delete_letters: str
+    purge_letters: str
+
+
+def load_letter_queries() -> LetterQueries:
+    return load_named(LetterQueries, SQL_DIR / "letters.sql")
+
+
+def checked_text(subject: str, body: str) -> tuple[str, str]:
+    """The edited subject (one line) and body, or Invalid (422)."""
+    subject = " ".join(subject.split())
+    body = body.replace("\r\n", "\n").strip()
+    if not subject or not body:
+        raise Invalid("a letter needs a subject and a text", code="letter_empty")
+    if len(subject) > SUBJECT_MAX or len(body) > BODY_MAX:
+        raise Invalid(
+            f"a letter's subject is at most {SUBJECT_MAX} characters, its text {BODY_MAX}",
+            code="letter_too_long",
+        )
+    return subject, body + "\n"
+
+
+def letter_out(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    out["request_id"] = str(out["request_id"])
+    return out
+
+
+@dataclass(frozen=True)
+class Acknowledgement:
+    request_id: str
+    letter: Rendered
+    context: dict[str, Any]
+
+
+class Letters:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        queries: Queries,
+        letter_queries: LetterQueries,
+        routing: Routing,
+        settings: LetterSettings,
+    ) -> None:
+        self.pool = pool
+        self.q = queries
+        self.lq = letter_queries
+        self.routing = routing
+        self.settings = settings
+        self.env = environment(routing.tz, settings.letters_templates_dir)
+        self.admin = Admin(
+            settings.letters_admin_name,
+            list(settings.letters_admin_address),
+            settings.letters_admin_contact,
+        )
+
+    def kinds(self) -> list[str]:
+        return kinds(self.env)
+
+    def language_of(self, item: Any) -> str:
+        return letter_language(item["language"], self.settings.letters_default_language)
+
+    def context(self, item: Any, language: str, agent: str = "") -> dict[str, Any]:
+        now = datetime.now(self.routing.tz)
+        values = letter_context(
+            item, language, admin=self.admin, calendar=self.routing.calendar, now=now, agent=agent
+        )
+        return {**values, "language": language}
+
+    async def _item(self, conn: asyncpg.Connection, who: Principal, value: str) -> Any:
+        """The item, if the caller may see its queue (404 unknown, 403 another queue)."""
+        item_id = parse_item_id(value)
+        row = await conn.fetchrow(self.lq.letter_item, item_id) if item_id else None
+        if row is None:
+            raise NotFound(f"item {value} not found")
+        who.require(row["queue"])
+        return row
+
+    async def _audit(
+        self, conn: asyncpg.Connection, who: Principal, item: Any, event: str, letter: Any
+    ) -> None:
+        details = {"letter": letter["id"], "kind": letter["kind"], "language": letter["language"]}
+        await conn.execute(
+            self.q.insert_audit, item["request_id"], event, who.name, item["queue"], details
+        )
+
+    async def list(self, who: Principal, value: str) -> list[dict[str, Any]]:
+        async with self.pool.acquire() as conn:
+            item = await self._item(conn, who, value)
+            rows = await conn.fetch(self.lq.list_letters, item["request_id"])
+        return [letter_out(r) for r in rows]
+
+    async def draft(
+        self, who: Principal, value: str, kind: str, language: str | None = None
+    ) -> dict[str, Any]:
+        """A new draft of ``kind``, filled in from the item, in the request's language."""
+        if kind not in self.kinds():
+            raise Invalid(f"no standard letter {kind!r}", code="unknown_letter")
+        async with self.pool.acquire() as conn:
+            item = await self._item(conn, who, value)
+            if item["purged_at"] is not None:
+                raise Conflict(f"item {value}'s text was purged", code="item_purged")
+            chosen = letter_language(language, "") or self.language_of(item)
+            try:
+                letter = render(self.env, kind, chosen, self.context(item, chosen, who.name))
+            except TemplateMissing as exc:
+                raise Invalid(str(exc), code="unknown_letter") from exc
+            async with conn.transaction():
+                row = await conn.fetchrow(
+                    self.lq.insert_letter,
+                    item["request_id"],
+                    kind,
+                    chosen,
+                    letter.subject,
+                    letter.text,
+                    who.name,
+                )
+                await self._audit(conn, who, item, "letter_drafted", row)
+        return letter_out(row)
+
+    async def _change(
+        self, who: Principal, value: str, letter_id: int, event: str, *args: Any
+    ) -> dict[str, Any]:
+        query = self.lq.update_letter if event == "letter_edited" else self.lq.validate_letter
+        async with self.pool.acquire() as conn:
+            item = await self._item(conn, who, value)
+            async with conn.transaction():
+                row = await conn.fetchrow(query, item["request_id"], letter_id, *args, who.name)
+                if row is None:
+                    raise await self._why(conn, item, letter_id)
+                await self._audit(conn, who, item, event, row)
+        return letter_out(row)
+
+    async def _why(self, conn: asyncpg.Connection, item: Any, letter_id: int) -> Exception:
+        row = await conn.fetchrow(self.lq.get_letter, item["request_id"], letter_id)
+        if row is None:
+            return NotFound(f"letter {letter_id} not found")
+        return Conflict(
+            f"letter {letter_id} was validated by {row['validated_by']}; it can no longer change",
+            code="letter_validated",
+        )
+
+    async def edit(
+        self, who: Principal, value: str, letter_id: int, subject: str, body: str
+    ) -> dict[str, Any]:
+        subject, body = checked_text(subject, body)
+        return await self._change(who, value, letter_id, "letter_edited", subject, body)
+
+    async def validate(self, who: Principal, value: str, letter_id: int) -> dict[str, Any]:
+        return await self._change(who, value, letter_id, "letter_validated")
+
+    async def get(self, who: Principal, value: str, letter_id: int) -> tuple[Any, dict[str, Any]]:
+        """(the item, the letter)."""
+        async with self.pool.acquire() as conn:
+            item = await self._item(conn, who, value)
+            row = await conn.fetchrow(self.lq.get_letter, item["request_id"], letter_id)
+        if row is None:
+            raise NotFound(f"letter {letter_id} not found")
+        return item, letter_out(row)
+
+    async def pdf(self, who: Principal, value: str, letter_id: int) -> tuple[str, bytes]:
+        """(file name, PDF) of a validated letter: nothing leaves without an agent's yes."""
+        item, letter = await self.get(who, value, letter_id)
+        if letter["status"] != "validated":
+            raise Conflict(
+                f"letter {letter_id} is a draft: validate it first", code="letter_not_validated"
+            )
+        context = self.context(item, letter["language"])
+        data = await self.render_pdf(
+            letter["subject"], letter["body"], context, letter["validated_at"]
+        )
+        return f"letter-{str(item['request_id'])[:8]}-{letter_id}.pdf", data
+
+    async def render_pdf(
+        self, subject: str, text: str, context: dict[str, Any], when: datetime
+    ) -> bytes:
+        locale = LOCALES[context["language"]]
+        date_line = format_date(when.astimezone(self.routing.tz).date(), "long", locale=locale)
+        # fpdf2 is pure Python: a thread keeps the event loop serving meanwhile.
+        return await asyncio.to_thread(
+            letter_pdf,
+            subject,
+            text,
+            context,
+            date_line=date_line,
+            font_dir=self.settings.letters_font_dir,
+            logo=self.settings.letters_logo,
+        )
+
+    async def acknowledgement(self, source: str, value: str) -> Acknowledgement:
+        """The acknowledgement of a routed request, for the source that sent it."""
+        request_id = parse_item_id(value)
+        missing = NotFound(f"request {value} not found")
+        if request_id is None:
+            raise missing
+        async with self.pool.acquire() as conn:
+            item = await conn.fetchrow(self.lq.letter_item, request_id)
+            seen = None if item else await conn.fetchrow(self.q.received_status, request_id)
+        if item is None and seen is not None and seen["source"] == source:
+            raise Conflict(
+                f"request {value} is not routed yet: ask again shortly",
+                code="not_routed",
+                headers=NOT_ROUTED_RETRY,
+            )
+        if item is None or item["source"] != source:
+            raise missing
+        language = self.language_of(item)
+        context = self.context(item, language)
+        letter = render(self.env, ACKNOWLEDGEMENT, language, context)
+        return Acknowledgement(str(item["request_id"]), letter, context)
+
+    def ack_json(self, ack: Acknowledgement) -> dict[str, Any]:
+        return {
+            "request_id": ack.request_id,
+            "language": ack.context["language"],
+            "subject": ack.letter.subject,
+            "text": ack.letter.text,
+            "html": to_html(self.env, ack.letter, ack.context),
+            "due_at": ack.context["due_at"],
+        }
+
+    async def ack_pdf(self, ack: Acknowledgement) -> bytes:
+        return await self.render_pdf(
+            ack.letter.subject, ack.letter.text, ack.context, ack.context["today"]
+        )

@@ -1,0 +1,43 @@
+-- Named queries of the letters (services/router/letters/store.py, LetterQueries).
+-- Letters are personal data: `delete_letters` (erasure of one request) and
+-- `purge_letters` (items whose text `triage purge` removed) delete them.
+
+-- name: letter_item
+-- What a letter needs from its item; also the access check (its queue).
+SELECT request_id, source, external_id, queue, status, language, received_at, due_at,
+       metadata, purged_at
+FROM work_items WHERE request_id = $1;
+
+-- name: insert_letter
+-- $1 request, $2 kind, $3 language, $4 subject, $5 body, $6 agent
+INSERT INTO letters (request_id, kind, language, subject, body, created_by, updated_by)
+VALUES ($1, $2, $3, $4, $5, $6, $6)
+RETURNING *;
+
+-- name: list_letters
+SELECT * FROM letters WHERE request_id = $1 ORDER BY id;
+
+-- name: get_letter
+SELECT * FROM letters WHERE request_id = $1 AND id = $2;
+
+-- name: update_letter
+-- Only a draft changes; a validated letter is what was sent.
+UPDATE letters SET subject = $3, body = $4, updated_by = $5, updated_at = now()
+WHERE request_id = $1 AND id = $2 AND status = 'draft'
+RETURNING *;
+
+-- name: validate_letter
+UPDATE letters
+SET status = 'validated', validated_by = $3, validated_at = now(),
+    updated_by = $3, updated_at = now()
+WHERE request_id = $1 AND id = $2 AND status = 'draft'
+RETURNING *;
+
+-- name: delete_letters
+-- Erasure: every letter of one request ($1).
+DELETE FROM letters WHERE request_id = $1;
+
+-- name: purge_letters
+-- Retention: the letters of items whose text was purged.
+DELETE FROM letters l USING work_items w
+WHERE l.request_id = w.request_id AND w.purged_at IS NOT NULL;
