@@ -15,7 +15,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from services.router.web.context import PREFIX, Page, PageDep, error_message
-from services.router.web.pages import render_item
+from services.router.web.pages import load_item, render_item
 from shared.errors import ApiError, Invalid
 from shared.events import URGENCIES
 
@@ -67,11 +67,11 @@ async def take_next(queue: str, page: PageDep) -> Response:
     return page.redirect(f"{PREFIX}/items/{row['request_id']}?notice=claimed")
 
 
-async def _refused(page: Page, item_id: str, exc: ApiError, target: str | None) -> Response:
+async def refused(page: Page, item_id: str, exc: ApiError, target: str | None) -> Response:
     """The item page as it is now, with the reason the action was refused."""
     assert page.user is not None
     try:
-        item = await page.router.views.item(page.user, item_id)
+        item = await load_item(page, item_id)
     except ApiError as missing:
         return page.problem(missing)
     params = {"holder": item.get("claimed_by") or "—", "queue": target or item["queue"]}
@@ -124,6 +124,6 @@ async def act(item_id: str, action: str, page: PageDep) -> Response:
     try:
         notice, result = await _apply(page, item_id, action, form)
     except ApiError as exc:
-        return await _refused(page, item_id, exc, text(form, "queue"))
+        return await refused(page, item_id, exc, text(form, "queue"))
     log.info("web action %s on item %s by %s", action, item_id, page.user.name)
     return page.redirect(_after(page, item_id, notice, result))
