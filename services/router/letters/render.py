@@ -11,7 +11,7 @@ letter's text, which may quote the citizen, never becomes markup.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from pathlib import Path
@@ -20,6 +20,8 @@ from typing import Any
 import jinja2
 from babel.dates import format_date
 from jinja2.sandbox import SandboxedEnvironment
+
+from shared.settings import ConfigError
 
 TEMPLATES = Path(__file__).with_name("templates")
 LANGUAGES = ("fr", "nl", "en")
@@ -105,6 +107,21 @@ def render(
     subject = " ".join(_block(template, "subject", values).split())
     text = _BLANKS.sub("\n\n", _block(template, "body", values).strip())
     return Rendered(subject, text + "\n")
+
+
+def check_templates(
+    env: jinja2.Environment, context_for: Callable[[str], Mapping[str, Any]]
+) -> None:
+    """Render every letter in every language once (``context_for(language)`` gives a
+    sample context): an edited template with a mistake stops the router at start,
+    with the file's name, instead of failing an agent's draft later."""
+    for kind in [ACKNOWLEDGEMENT, *kinds(env)]:
+        for language in LANGUAGES:
+            try:
+                letter = render(env, kind, language, context_for(language))
+                to_html(env, letter, {**context_for(language), "language": language})
+            except (jinja2.TemplateError, TemplateMissing) as exc:
+                raise ConfigError(f"letter template {kind}.{language}.j2: {exc}") from exc
 
 
 def paragraphs(text: str) -> list[list[str]]:

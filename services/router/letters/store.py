@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -24,6 +24,7 @@ from services.router.letters.render import (
     LOCALES,
     Rendered,
     TemplateMissing,
+    check_templates,
     environment,
     kinds,
     letter_language,
@@ -37,6 +38,15 @@ from shared.errors import Conflict, Invalid, NotFound
 
 SUBJECT_MAX = 300
 BODY_MAX = 20_000
+# What the templates are checked with at start (every variable a real item gives).
+SAMPLE_ITEM = {
+    "request_id": "00000000-0000-0000-0000-000000000000",
+    "external_id": "sample",
+    "received_at": datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
+    "due_at": datetime(2026, 1, 7, 16, 0, tzinfo=UTC),
+    "queue": "general_information",
+    "metadata": {"requester_name": "Sample", "requester_address": "Street 1; 1000 City"},
+}
 # A request seen but not routed yet is usually routed within seconds.
 NOT_ROUTED_RETRY = {"Retry-After": "5"}
 
@@ -106,6 +116,7 @@ class Letters:
             list(settings.letters_admin_address),
             settings.letters_admin_contact,
         )
+        check_templates(self.env, lambda language: self.context(SAMPLE_ITEM, language, "agent"))
 
     def kinds(self) -> list[str]:
         return kinds(self.env)

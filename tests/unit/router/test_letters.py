@@ -198,3 +198,18 @@ def test_pdf_of_a_letter(routing: Routing) -> None:
     assert data.startswith(b"%PDF-")
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
     assert "Zoë Çelik" in text and DUE_WORDS["nl"] in text and "Kerkstraat 1" in text
+
+
+def test_a_broken_edited_template_stops_the_start(tmp_path: Path, routing: Routing) -> None:
+    from services.router.letters.render import check_templates
+    from shared.settings import ConfigError
+
+    check_templates(environment(BRUSSELS), lambda lang: context(routing, lang))  # shipped: fine
+    (tmp_path / "forwarded.nl.j2").write_text(
+        "{% block subject %}x{% endblock %}{% block body %}{{ no_such_field }}{% endblock %}"
+    )
+    with pytest.raises(ConfigError, match=r"forwarded\.nl\.j2: 'no_such_field' is undefined"):
+        check_templates(environment(BRUSSELS, tmp_path), lambda lang: context(routing, lang))
+    (tmp_path / "forwarded.nl.j2").write_text("{% block subject %}x{% endblock %}{% block body")
+    with pytest.raises(ConfigError, match=r"forwarded\.nl\.j2"):
+        check_templates(environment(BRUSSELS, tmp_path), lambda lang: context(routing, lang))
