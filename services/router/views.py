@@ -144,23 +144,35 @@ class Views:
     async def request_status(self, source: str, value: str) -> dict[str, Any]:
         """Status of one request for the intake source that sent it; another source's
         request is reported exactly like an unknown one (404)."""
-        request_id = parse_item_id(value)
-        missing = NotFound(f"request {value} not found")
-        if request_id is None:
-            raise missing
         async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(self.q.request_status, request_id)
-            received = None if row else await conn.fetchrow(self.q.received_status, request_id)
-        if row is None and received is not None and received["source"] == source:
+            row, received = await source_lookup(conn, self.q, self.q.request_status, source, value)
+        if received is not None:
             return {
-                "request_id": str(request_id),
+                "request_id": str(received["request_id"]),
                 "status": "received",
                 "received_at": received["received_at"],
                 "updated_at": received["recorded_at"],
             }
-        if row is None or row["source"] != source:
-            raise missing
         return status_of(row)
+
+
+async def source_lookup(
+    conn: asyncpg.Connection, q: Queries, query: str, source: str, value: str
+) -> tuple[Any, Any]:
+    """(``query``'s row for the request, None) once routed, or (None, its received
+    record) before, for the intake source that sent it; a request of another source
+    is reported exactly like an unknown one (404)."""
+    request_id = parse_item_id(value)
+    missing = NotFound(f"request {value} not found")
+    if request_id is None:
+        raise missing
+    row = await conn.fetchrow(query, request_id)
+    received = None if row else await conn.fetchrow(q.received_status, request_id)
+    if row is None and received is not None and received["source"] == source:
+        return None, received
+    if row is None or row["source"] != source:
+        raise missing
+    return row, None
 
 
 def status_of(row: Any, now: datetime | None = None) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from services.router.letters.render import (
 from services.router.letters.settings import LetterSettings
 from services.router.paging import parse_item_id
 from services.router.rules import Routing
+from services.router.views import source_lookup
 from shared.errors import Conflict, Invalid, NotFound
 
 SUBJECT_MAX = 300
@@ -253,21 +254,14 @@ class Letters:
 
     async def acknowledgement(self, source: str, value: str) -> Acknowledgement:
         """The acknowledgement of a routed request, for the source that sent it."""
-        request_id = parse_item_id(value)
-        missing = NotFound(f"request {value} not found")
-        if request_id is None:
-            raise missing
         async with self.pool.acquire() as conn:
-            item = await conn.fetchrow(self.lq.letter_item, request_id)
-            seen = None if item else await conn.fetchrow(self.q.received_status, request_id)
-        if item is None and seen is not None and seen["source"] == source:
+            item, received = await source_lookup(conn, self.q, self.lq.letter_item, source, value)
+        if received is not None:
             raise Conflict(
                 f"request {value} is not routed yet: ask again shortly",
                 code="not_routed",
                 headers=NOT_ROUTED_RETRY,
             )
-        if item is None or item["source"] != source:
-            raise missing
         language = self.language_of(item)
         context = self.context(item, language)
         letter = render(self.env, ACKNOWLEDGEMENT, language, context)

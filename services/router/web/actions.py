@@ -8,6 +8,7 @@ agent sees who holds it now, with the status the API would give (409, 403, …).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -114,16 +115,30 @@ def _after(page: Page, item_id: str, notice: str, result: dict[str, Any]) -> str
     return f"{PREFIX}/?notice={notice}"
 
 
-@router.post("/items/{item_id}/{action}")
-async def act(item_id: str, action: str, page: PageDep) -> Response:
+Work = Callable[[Page, FormData], Awaitable[str]]
+
+
+async def posted(page: Page, item_id: str, work: Work) -> Response:
+    """A form about an item: signed in, CSRF checked; ``work`` does it and returns where
+    to go next, or raises the refusal shown on the item page."""
     if page.user is None:
         return page.to_login()
     form = await checked_form(page)
     if form is None:
         return expired(page)
     try:
-        notice, result = await _apply(page, item_id, action, form)
+        target = await work(page, form)
     except ApiError as exc:
         return await refused(page, item_id, exc, text(form, "queue"))
-    log.info("web action %s on item %s by %s", action, item_id, page.user.name)
-    return page.redirect(_after(page, item_id, notice, result))
+    return page.redirect(target)
+
+
+@router.post("/items/{item_id}/{action}")
+async def act(item_id: str, action: str, page: PageDep) -> Response:
+    async def work(page: Page, form: FormData) -> str:
+        assert page.user is not None
+        notice, result = await _apply(page, item_id, action, form)
+        log.info("web action %s on item %s by %s", action, item_id, page.user.name)
+        return _after(page, item_id, notice, result)
+
+    return await posted(page, item_id, work)

@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from services.router.letters.api import pdf_response
-from services.router.web.actions import checked_form, expired, refused, text
+from services.router.web.actions import posted, text
 from services.router.web.context import PREFIX, Page, PageDep
 from shared.errors import ApiError
 
@@ -33,18 +33,14 @@ def _back(item_id: str, notice: str, letter_id: int) -> str:
 
 @router.post("/items/{item_id}/letters")
 async def draft(item_id: str, page: PageDep) -> Response:
-    if page.user is None:
-        return page.to_login()
-    form = await checked_form(page)
-    if form is None:
-        return expired(page)
-    kind, language = text(form, "kind") or "", text(form, "language")
-    try:
+    async def work(page: Page, form: FormData) -> str:
+        assert page.user is not None
+        kind, language = text(form, "kind") or "", text(form, "language")
         letter = await page.router.letters.draft(page.user, item_id, kind, language)
-    except ApiError as exc:
-        return await refused(page, item_id, exc, None)
-    log.info("letter %s drafted on item %s by %s", letter["id"], item_id, page.user.name)
-    return page.redirect(_back(item_id, "letter_drafted", letter["id"]))
+        log.info("letter %s drafted on item %s by %s", letter["id"], item_id, page.user.name)
+        return _back(item_id, "letter_drafted", letter["id"])
+
+    return await posted(page, item_id, work)
 
 
 async def _save(page: Page, item_id: str, letter_id: int, form: FormData) -> str:
@@ -63,16 +59,10 @@ async def _save(page: Page, item_id: str, letter_id: int, form: FormData) -> str
 
 @router.post("/items/{item_id}/letters/{letter_id:int}")
 async def change(item_id: str, letter_id: int, page: PageDep) -> Response:
-    if page.user is None:
-        return page.to_login()
-    form = await checked_form(page)
-    if form is None:
-        return expired(page)
-    try:
-        notice = await _save(page, item_id, letter_id, form)
-    except ApiError as exc:
-        return await refused(page, item_id, exc, None)
-    return page.redirect(_back(item_id, notice, letter_id))
+    async def work(page: Page, form: FormData) -> str:
+        return _back(item_id, await _save(page, item_id, letter_id, form), letter_id)
+
+    return await posted(page, item_id, work)
 
 
 @router.get("/items/{item_id}/letters/{letter_id:int}.pdf")
