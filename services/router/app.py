@@ -22,6 +22,7 @@ from services.router.auth import Authenticator, load_users
 from services.router.consumer import ClassifiedWriter, ReceivedRecorder
 from services.router.db import create_pool, load_queries
 from services.router.letters import api as letters_api
+from services.router.letters.book import LetterBook
 from services.router.metrics import RouterMetrics, refresh_forever, stop_task
 from services.router.migrate import check_current
 from services.router.rules import Routing, load_rules
@@ -40,7 +41,8 @@ log = logging.getLogger(__name__)
 
 
 def build_state(settings: RouterSettings, routing: Routing | None = None) -> RouterState:
-    """Validate the configuration (rules, users, keys); raises with a clear message."""
+    """Validate the configuration (rules, users, keys, letter templates); raises with a
+    clear message."""
     routing = routing or load_rules(settings.router_rules, settings.router_closed_days)
     users = load_users(settings.router_users, settings.router_users_file)
     auth = Authenticator(
@@ -50,7 +52,9 @@ def build_state(settings: RouterSettings, routing: Routing | None = None) -> Rou
         trusted_proxies=settings.router_trusted_proxies,
     )
     registry = new_registry()
-    return RouterState(settings, routing, auth, load_queries(), registry, RouterMetrics(registry))
+    book = LetterBook(routing, settings)
+    metrics = RouterMetrics(registry)
+    return RouterState(settings, routing, auth, load_queries(), registry, metrics, book)
 
 
 async def _start_consumers(state: RouterState) -> None:

@@ -12,6 +12,7 @@ from prometheus_client import CollectorRegistry
 
 from services.router.auth import Authenticator
 from services.router.db import Queries
+from services.router.letters.book import LetterBook
 from services.router.letters.store import Letters, load_letter_queries
 from services.router.metrics import RouterMetrics
 from services.router.notify import QueueNotifier
@@ -33,6 +34,7 @@ class RouterState:
     queries: Queries
     registry: CollectorRegistry
     metrics: RouterMetrics
+    letter_book: LetterBook
     broker: KafkaBroker | None = None
     consuming: bool = False
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -54,9 +56,7 @@ class RouterState:
             on_change=self._notifier.changed,
         )
         self._views = Views(pool, self.queries, self._workflow)
-        self._letters = Letters(
-            pool, self.queries, load_letter_queries(), self.routing, self.settings
-        )
+        self._letters = Letters(pool, self.queries, load_letter_queries(), self.letter_book)
 
     def detach(self) -> None:
         self._pool = self._workflow = self._views = self._notifier = self._letters = None

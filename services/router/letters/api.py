@@ -38,7 +38,7 @@ def pdf_response(data: bytes, filename: str, attachment: bool = False) -> Respon
 @router.get("/items/{item_id}/letters", response_model=LetterList, responses=_ERRORS)
 async def list_letters(item_id: str, state: State, who: User) -> dict[str, Any]:
     """The item's letters, and the standard letters that can be drafted."""
-    return {"kinds": state.letters.kinds(), "letters": await state.letters.list(who, item_id)}
+    return {"kinds": state.letter_book.kinds(), "letters": await state.letters.list(who, item_id)}
 
 
 @router.post(

@@ -10,27 +10,37 @@ from typing import Any
 from fpdf import FPDF
 
 from services.router.letters.render import paragraphs
+from shared.settings import ConfigError
 
 FAMILY = "DejaVu"
 MARGIN_MM = 20
 LOGO_HEIGHT_MM = 18
 
 
-class FontMissing(FileNotFoundError):
-    pass
+FONTS = (("", "DejaVuSans.ttf"), ("B", "DejaVuSans-Bold.ttf"))
+
+
+def check_files(font_dir: Path, logo: Path | None) -> None:
+    """Checked when the router starts, so that a missing font or logo stops it with a
+    message rather than failing the first PDF."""
+    for _style, name in FONTS:
+        if not (font_dir / name).is_file():
+            raise ConfigError(
+                f"{font_dir / name} is missing: install fonts-dejavu-core (make system-deps) "
+                "or set TRIAGE_LETTERS_FONT_DIR"
+            )
+    if logo is not None and not logo.is_file():
+        raise ConfigError(f"TRIAGE_LETTERS_LOGO: {logo} is not a file")
 
 
 def _fonts(pdf: FPDF, folder: Path) -> None:
-    for style, name in (("", "DejaVuSans.ttf"), ("B", "DejaVuSans-Bold.ttf")):
-        path = folder / name
-        if not path.is_file():
-            raise FontMissing(f"{path} is missing: install fonts-dejavu-core (make system-deps)")
-        pdf.add_font(FAMILY, style, str(path))
+    for style, name in FONTS:
+        pdf.add_font(FAMILY, style, str(folder / name))
 
 
 def _header(pdf: FPDF, context: Mapping[str, Any], logo: Path | None, date_line: str) -> None:
     admin, requester = context["admin"], context["requester"]
-    if logo is not None and logo.is_file():
+    if logo is not None:
         pdf.image(str(logo), x=MARGIN_MM, y=MARGIN_MM, h=LOGO_HEIGHT_MM)
         pdf.set_y(MARGIN_MM + LOGO_HEIGHT_MM + 4)
     pdf.set_font(FAMILY, "B", 11)

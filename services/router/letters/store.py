@@ -7,47 +7,28 @@ transaction; the audit records who and when, never the letter's text.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from babel.dates import format_date
 
 from services.router.auth import Principal
 from services.router.db import SQL_DIR, NamedQueries, Queries, load_named
-from services.router.letters.fields import Admin, letter_context
-from services.router.letters.pdf import letter_pdf
+from services.router.letters.book import LetterBook
 from services.router.letters.render import (
     ACKNOWLEDGEMENT,
-    LOCALES,
     Rendered,
     TemplateMissing,
-    check_templates,
-    environment,
-    kinds,
     letter_language,
     render,
     to_html,
 )
-from services.router.letters.settings import LetterSettings
 from services.router.paging import parse_item_id
-from services.router.rules import Routing
 from services.router.views import source_lookup
 from shared.errors import Conflict, Invalid, NotFound
 
 SUBJECT_MAX = 300
 BODY_MAX = 20_000
-# What the templates are checked with at start (every variable a real item gives).
-SAMPLE_ITEM = {
-    "request_id": "00000000-0000-0000-0000-000000000000",
-    "external_id": "sample",
-    "received_at": datetime(2026, 1, 5, 9, 0, tzinfo=UTC),
-    "due_at": datetime(2026, 1, 7, 16, 0, tzinfo=UTC),
-    "queue": "general_information",
-    "metadata": {"requester_name": "Sample", "requester_address": "Street 1; 1000 City"},
-}
 # A request seen but not routed yet is usually routed within seconds.
 NOT_ROUTED_RETRY = {"Retry-After": "5"}
 
@@ -103,34 +84,12 @@ class Letters:
         pool: asyncpg.Pool,
         queries: Queries,
         letter_queries: LetterQueries,
-        routing: Routing,
-        settings: LetterSettings,
+        book: LetterBook,
     ) -> None:
         self.pool = pool
         self.q = queries
         self.lq = letter_queries
-        self.routing = routing
-        self.settings = settings
-        self.env = environment(routing.tz, settings.letters_templates_dir)
-        self.admin = Admin(
-            settings.letters_admin_name,
-            list(settings.letters_admin_address),
-            settings.letters_admin_contact,
-        )
-        check_templates(self.env, lambda language: self.context(SAMPLE_ITEM, language, "agent"))
-
-    def kinds(self) -> list[str]:
-        return kinds(self.env)
-
-    def language_of(self, item: Any) -> str:
-        return letter_language(item["language"], self.settings.letters_default_language)
-
-    def context(self, item: Any, language: str, agent: str = "") -> dict[str, Any]:
-        now = datetime.now(self.routing.tz)
-        values = letter_context(
-            item, language, admin=self.admin, calendar=self.routing.calendar, now=now, agent=agent
-        )
-        return {**values, "language": language}
+        self.book = book
 
     async def _item(self, conn: asyncpg.Connection, who: Principal, value: str) -> Any:
         """The item, if the caller may see its queue (404 unknown, 403 another queue)."""
@@ -159,15 +118,17 @@ class Letters:
         self, who: Principal, value: str, kind: str, language: str | None = None
     ) -> dict[str, Any]:
         """A new draft of ``kind``, filled in from the item, in the request's language."""
-        if kind not in self.kinds():
+        if kind not in self.book.kinds():
             raise Invalid(f"no standard letter {kind!r}", code="unknown_letter")
         async with self.pool.acquire() as conn:
             item = await self._item(conn, who, value)
             if item["purged_at"] is not None:
                 raise Conflict(f"item {value}'s text was purged", code="item_purged")
-            chosen = letter_language(language, "") or self.language_of(item)
+            chosen = letter_language(language, "") or self.book.language_of(item)
             try:
-                letter = render(self.env, kind, chosen, self.context(item, chosen, who.name))
+                letter = render(
+                    self.book.env, kind, chosen, self.book.context(item, chosen, who.name)
+                )
             except TemplateMissing as exc:
                 raise Invalid(str(exc), code="unknown_letter") from exc
             async with conn.transaction():
@@ -230,27 +191,11 @@ class Letters:
             raise Conflict(
                 f"letter {letter_id} is a draft: validate it first", code="letter_not_validated"
             )
-        context = self.context(item, letter["language"])
-        data = await self.render_pdf(
+        context = self.book.context(item, letter["language"])
+        data = await self.book.pdf(
             letter["subject"], letter["body"], context, letter["validated_at"]
         )
         return f"letter-{str(item['request_id'])[:8]}-{letter_id}.pdf", data
-
-    async def render_pdf(
-        self, subject: str, text: str, context: dict[str, Any], when: datetime
-    ) -> bytes:
-        locale = LOCALES[context["language"]]
-        date_line = format_date(when.astimezone(self.routing.tz).date(), "long", locale=locale)
-        # fpdf2 is pure Python: a thread keeps the event loop serving meanwhile.
-        return await asyncio.to_thread(
-            letter_pdf,
-            subject,
-            text,
-            context,
-            date_line=date_line,
-            font_dir=self.settings.letters_font_dir,
-            logo=self.settings.letters_logo,
-        )
 
     async def acknowledgement(self, source: str, value: str) -> Acknowledgement:
         """The acknowledgement of a routed request, for the source that sent it."""
@@ -262,9 +207,9 @@ class Letters:
                 code="not_routed",
                 headers=NOT_ROUTED_RETRY,
             )
-        language = self.language_of(item)
-        context = self.context(item, language)
-        letter = render(self.env, ACKNOWLEDGEMENT, language, context)
+        language = self.book.language_of(item)
+        context = self.book.context(item, language)
+        letter = render(self.book.env, ACKNOWLEDGEMENT, language, context)
         return Acknowledgement(str(item["request_id"]), letter, context)
 
     def ack_json(self, ack: Acknowledgement) -> dict[str, Any]:
@@ -273,11 +218,11 @@ class Letters:
             "language": ack.context["language"],
             "subject": ack.letter.subject,
             "text": ack.letter.text,
-            "html": to_html(self.env, ack.letter, ack.context),
+            "html": to_html(self.book.env, ack.letter, ack.context),
             "due_at": ack.context["due_at"],
         }
 
     async def ack_pdf(self, ack: Acknowledgement) -> bytes:
-        return await self.render_pdf(
+        return await self.book.pdf(
             ack.letter.subject, ack.letter.text, ack.context, ack.context["today"]
         )

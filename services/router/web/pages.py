@@ -132,7 +132,7 @@ async def load_item(page: PageDep, item_id: str) -> dict[str, Any]:
     assert page.user is not None
     item = await page.router.views.item(page.user, item_id)
     item["letters"] = await page.router.letters.list(page.user, item_id)
-    item["letter_language"] = page.router.letters.language_of(item)
+    item["letter_language"] = page.router.letter_book.language_of(item)
     return item
 
 
@@ -149,6 +149,6 @@ def render_item(
         queues=queue_choices(routing, item["queue"]),
         types=routing.types,
         urgencies=[u.value for u in Urgency],
-        letter_kinds=page.router.letters.kinds(),
+        letter_kinds=page.router.letter_book.kinds(),
         error=error,
     )

@@ -213,3 +213,45 @@ def test_a_broken_edited_template_stops_the_start(tmp_path: Path, routing: Routi
     (tmp_path / "forwarded.nl.j2").write_text("{% block subject %}x{% endblock %}{% block body")
     with pytest.raises(ConfigError, match=r"forwarded\.nl\.j2"):
         check_templates(environment(BRUSSELS, tmp_path), lambda lang: context(routing, lang))
+
+
+def test_every_shipped_letter_has_a_label_on_the_page() -> None:
+    from services.router.web.i18n import LANGUAGES as PAGE_LANGUAGES
+    from services.router.web.i18n import catalogue
+
+    for language in PAGE_LANGUAGES:
+        labels = catalogue(language)
+        assert [k for k in kinds(environment(BRUSSELS)) if f"letter_kind.{k}" not in labels] == []
+
+
+def test_pdf_with_a_logo_and_missing_files(tmp_path: Path, routing: Routing) -> None:
+    from PIL import Image
+
+    from services.router.letters.pdf import check_files, letter_pdf
+    from services.router.letters.settings import DEJAVU
+    from shared.settings import ConfigError
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (120, 40), (10, 74, 143)).save(logo)
+    check_files(DEJAVU, logo)
+    ctx = {**context(routing, "fr"), "language": "fr"}
+    data = letter_pdf(
+        "Objet", "Texte.\n", ctx, date_line="7 avril 2026", font_dir=DEJAVU, logo=logo
+    )
+    assert data.startswith(b"%PDF-") and b"/Image" in data
+    with pytest.raises(ConfigError, match="fonts-dejavu-core"):
+        check_files(tmp_path, None)
+    with pytest.raises(ConfigError, match="TRIAGE_LETTERS_LOGO"):
+        check_files(DEJAVU, tmp_path / "none.png")
+
+
+def test_the_router_refuses_to_start_with_a_broken_template(tmp_path: Path) -> None:
+    from services.router.app import create_app
+    from services.router.settings import RouterSettings
+    from shared.settings import ConfigError
+
+    (tmp_path / "acknowledgement.fr.j2").write_text("{% block subject %}{{ oops(){% endblock %}")
+    settings = RouterSettings(letters_templates_dir=tmp_path)  # type: ignore[call-arg]
+    with pytest.raises(ConfigError, match=r"acknowledgement\.fr\.j2"):
+        create_app(settings)
+    assert create_app(RouterSettings()).state.router.letter_book.kinds()  # type: ignore[call-arg]
