@@ -39,6 +39,7 @@ class LetterQueries(NamedQueries):
 
     letter_item: str
     insert_letter: str
+    open_draft: str
     list_letters: str
     get_letter: str
     update_letter: str
@@ -117,7 +118,8 @@ class Letters:
     async def draft(
         self, who: Principal, value: str, kind: str, language: str | None = None
     ) -> dict[str, Any]:
-        """A new draft of ``kind``, filled in from the item, in the request's language."""
+        """A new draft of ``kind``, filled in from the item, in the request's language;
+        the open draft of that kind and language when there is one (idempotent)."""
         if kind not in self.book.kinds():
             raise Invalid(f"no standard letter {kind!r}", code="unknown_letter")
         async with self.pool.acquire() as conn:
@@ -131,16 +133,13 @@ class Letters:
                 )
             except TemplateMissing as exc:
                 raise Invalid(str(exc), code="unknown_letter") from exc
+            key = (item["request_id"], kind, chosen)
             async with conn.transaction():
                 row = await conn.fetchrow(
-                    self.lq.insert_letter,
-                    item["request_id"],
-                    kind,
-                    chosen,
-                    letter.subject,
-                    letter.text,
-                    who.name,
+                    self.lq.insert_letter, *key, letter.subject, letter.text, who.name
                 )
+                if row is None:  # a retry, or a colleague's draft: one open draft per kind
+                    return letter_out(await conn.fetchrow(self.lq.open_draft, *key))
                 await self._audit(conn, who, item, "letter_drafted", row)
         return letter_out(row)
 

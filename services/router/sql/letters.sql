@@ -9,10 +9,16 @@ SELECT request_id, source, external_id, queue, status, language, received_at, du
 FROM work_items WHERE request_id = $1;
 
 -- name: insert_letter
--- $1 request, $2 kind, $3 language, $4 subject, $5 body, $6 agent
+-- $1 request, $2 kind, $3 language, $4 subject, $5 body, $6 agent. Nothing when an open
+-- draft of that kind and language exists (then `open_draft` gives it).
 INSERT INTO letters (request_id, kind, language, subject, body, created_by, updated_by)
 VALUES ($1, $2, $3, $4, $5, $6, $6)
+ON CONFLICT (request_id, kind, language) WHERE status = 'draft' DO NOTHING
 RETURNING *;
+
+-- name: open_draft
+SELECT * FROM letters
+WHERE request_id = $1 AND kind = $2 AND language = $3 AND status = 'draft';
 
 -- name: list_letters
 SELECT * FROM letters WHERE request_id = $1 ORDER BY id;

@@ -94,6 +94,8 @@ async def test_draft_edit_validate_download(client: httpx.AsyncClient, store: St
     letter = drafted.json()
     assert (letter["language"], letter["status"]) == ("nl", "draft")
     assert "Jan Janssens" in letter["body"] and event.request_id in letter["subject"]
+    retried = await client.post(base, json={"kind": "documents_missing"}, headers=auth("alice"))
+    assert retried.json()["id"] == letter["id"]  # one open draft per kind and language
     one = f"{base}/{letter['id']}"
     pdf_headers = {**auth("alice"), "Accept": "application/pdf"}
     assert (await client.get(one, headers=pdf_headers)).json()["error"] == "letter_not_validated"

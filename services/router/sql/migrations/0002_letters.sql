@@ -24,6 +24,9 @@ COMMENT ON TABLE letters IS
     'Letters to the requester, drafted from templates, edited and validated by an agent';
 
 CREATE INDEX letters_request ON letters (request_id, id);
+-- One open draft per kind and language: a retried "draft" returns it, never a second one.
+CREATE UNIQUE INDEX letters_one_draft ON letters (request_id, kind, language)
+    WHERE status = 'draft';
 
 ALTER TABLE audit_events DROP CONSTRAINT audit_events_event_check;
 ALTER TABLE audit_events ADD CONSTRAINT audit_events_event_check CHECK (event IN (
