@@ -49,9 +49,10 @@ class LetterBook:
         )
         check_templates(self.env, lambda language: self.context(SAMPLE_ITEM, language, "agent"))
         check_files(settings.letters_font_dir, settings.letters_logo)
+        self._kinds = kinds(self.env)  # the folder is read once, like the templates
 
     def kinds(self) -> list[str]:
-        return kinds(self.env)
+        return list(self._kinds)
 
     def language_of(self, item: Any) -> str:
         return letter_language(item["language"], self.settings.letters_default_language)

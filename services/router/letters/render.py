@@ -63,6 +63,9 @@ def environment(tz: tzinfo, override: Path | None = None) -> SandboxedEnvironmen
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # Templates are read once and checked at start (``check_templates``): a file
+        # edited later takes effect at the next restart, after the same check.
+        auto_reload=False,
     )
 
     def dates(fmt: str) -> Any:
