@@ -16,7 +16,7 @@ PYTEST := $(PY) -m pytest -p no:cacheprovider
 APT_PACKAGES ?= prometheus chromium tesseract-ocr tesseract-ocr-fra tesseract-ocr-nld tesseract-ocr-eng fonts-dejavu-core
 
 .PHONY: install lock embedder model run test lint unit integration e2e ops system-deps clean \
-        eval-benchmarks bench bench-classifier bench-queue asyncapi bench-documents
+        eval-benchmarks bench bench-classifier bench-queue asyncapi bench-documents bench-letters
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -118,6 +118,9 @@ asyncapi: install
 
 bench-documents: install model
 	$(PY) -m benchmarks.documents.run --docs docs/benchmarks.md
+
+bench-letters: install
+	$(PY) -m benchmarks.letters.run --docs docs/benchmarks.md
 
 clean:
 	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache

@@ -22,6 +22,8 @@ from services.router.auth import Authenticator, load_users
 from services.router.consumer import ClassifiedWriter, ReceivedRecorder
 from services.router.db import create_pool, load_queries
 from services.router.deadletters import DeadLetterRecorder, load_deadletter_queries
+from services.router.letters import api as letters_api
+from services.router.letters.book import LetterBook
 from services.router.metrics import RouterMetrics, refresh_forever, stop_task
 from services.router.migrate import check_current
 from services.router.rules import Routing, load_rules
@@ -41,8 +43,9 @@ log = logging.getLogger(__name__)
 
 
 def build_state(settings: RouterSettings, routing: Routing | None = None) -> RouterState:
-    """Validate the configuration (rules, users, keys); raises with a clear message."""
-    routing = routing or load_rules(settings.router_rules)
+    """Validate the configuration (rules, users, keys, letter templates); raises with a
+    clear message."""
+    routing = routing or load_rules(settings.router_rules, settings.router_closed_days)
     users = load_users(settings.router_users, settings.router_users_file)
     auth = Authenticator(
         users,
@@ -54,8 +57,10 @@ def build_state(settings: RouterSettings, routing: Routing | None = None) -> Rou
     limit = RateLimiter(settings.router_api_per_minute, settings.router_api_burst)
     metrics = RouterMetrics(registry)
     return RouterState(
-        settings, routing, auth, load_queries(), registry, metrics, load_deadletter_queries(), limit
-    )
+        settings, routing, auth, load_queries(), registry, metrics,
+        deadletters=load_deadletter_queries(), letter_book=LetterBook(routing, settings),
+        api_limit=limit,
+    )  # fmt: skip
 
 
 async def _start_consumers(state: RouterState) -> None:
@@ -190,6 +195,7 @@ def create_app(settings: RouterSettings, routing: Routing | None = None) -> Fast
     app.add_exception_handler(NotStarted, _not_started)
     Probes(state.registry, lambda: _not_ready(state)).install(app)
     app.include_router(api.router)
+    app.include_router(letters_api.router)
     app.include_router(web_router)  # the team-lead page under /ui
     metrics = HttpMetrics(state.registry, "router")
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics, routes=app.router.routes)

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import asyncpg
 
@@ -33,23 +33,27 @@ SQL_DIR = Path(__file__).with_name("sql")
 
 
 class NamedQueries:
-    """Base of a dataclass of named statements, one ``str`` attribute per block."""
+    """A registry of named statements: one ``str`` attribute per ``-- name:`` block."""
+
+    __slots__ = ()
+    # Subclasses are dataclasses; this annotation tells type checkers so (for ``fields``).
+    __dataclass_fields__: ClassVar[dict[str, Any]]
 
     @classmethod
     def from_statements(cls, statements: Mapping[str, str], origin: str = "queries.sql") -> Self:
         """The registry of ``statements``, which must name exactly this class's attributes."""
-        expected = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        expected = {f.name for f in fields(cls)}
         missing, extra = sorted(expected - statements.keys()), sorted(statements.keys() - expected)
         if missing or extra:
             raise QueryFileError(
                 f"{origin} and {cls.__module__}.{cls.__name__} disagree: "
                 f"missing from the file {missing}, not in the class {extra}"
             )
-        return cls(**statements)  # type: ignore[call-arg]
+        return cls(**statements)
 
     @classmethod
     def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]  # type: ignore[arg-type]
+        return [f.name for f in fields(cls)]
 
 
 # One annotated attribute per ``-- name:`` block, so that mypy rejects a misspelt

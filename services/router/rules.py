@@ -7,6 +7,7 @@ type → queue (team); urgency → priority and SLA in working days;
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time
 from functools import cached_property
@@ -110,10 +111,13 @@ class Route:
 class Routing:
     """Validated rules plus the working-day calendar they imply."""
 
-    def __init__(self, rules: RoutingRules) -> None:
+    def __init__(self, rules: RoutingRules, closed_days: Iterable[str] = ()) -> None:
+        """``closed_days``: the administration's closing days from the settings, on top
+        of the rules' (both "MM-DD" or "YYYY-MM-DD")."""
         self.rules = rules
         self.tz = ZoneInfo(rules.timezone)
-        self.calendar = WorkCalendar(rules.calendar.country, rules.calendar.extra_closed_days)
+        closed = [*rules.calendar.extra_closed_days, *closed_days]
+        self.calendar = WorkCalendar(rules.calendar.country, closed)
 
     @cached_property
     def queues(self) -> list[str]:
@@ -136,7 +140,7 @@ class Routing:
         return Route(queue, level.priority, due)
 
 
-def parse_rules(data: Any, origin: str = "rules") -> Routing:
+def parse_rules(data: Any, origin: str = "rules", closed_days: Iterable[str] = ()) -> Routing:
     try:
         rules = RoutingRules.model_validate(data)
     except ValidationError as exc:
@@ -145,10 +149,10 @@ def parse_rules(data: Any, origin: str = "rules") -> Routing:
             for err in exc.errors()
         ]
         raise RulesError("invalid routing rules:\n  " + "\n  ".join(problems)) from exc
-    return Routing(rules)
+    return Routing(rules, closed_days)
 
 
-def load_rules(path: Path) -> Routing:
+def load_rules(path: Path, closed_days: Iterable[str] = ()) -> Routing:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -157,4 +161,4 @@ def load_rules(path: Path) -> Routing:
         raise RulesError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise RulesError(f"{path}: expected a mapping with 'types' and 'urgencies'")
-    return parse_rules(data, str(path))
+    return parse_rules(data, str(path), closed_days)

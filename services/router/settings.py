@@ -9,18 +9,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from services.router.letters.settings import LetterSettings
+from services.router.sla import parse_closed_day
 from services.router.web.settings import WebSettings
 from shared.settings import DatabaseSettings, HttpSettings, IntakeKeySettings, KafkaSettings
 
 DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
 
 
-class RouterSettings(KafkaSettings, HttpSettings, DatabaseSettings, IntakeKeySettings, WebSettings):
+class RouterSettings(
+    KafkaSettings, HttpSettings, DatabaseSettings, IntakeKeySettings, WebSettings, LetterSettings
+):
     port: int = Field(8003, ge=0, le=65535, description="HTTP listen port")
 
     router_rules: Path = Field(DEFAULT_RULES, description="routing rules YAML file")
+    router_closed_days: list[str] = Field(
+        default_factory=list,
+        description="closing days of the administration, on top of the rules' and the Belgian "
+        'public holidays, for SLA due dates: JSON list of "YYYY-MM-DD" (once) or "MM-DD" (yearly)',
+    )
     router_group: str = Field("triage-router", description="consumer group of request.classified")
     router_consumer_enabled: bool = Field(
         True, description="consume events (off: an API-only replica)"
@@ -63,3 +72,10 @@ class RouterSettings(KafkaSettings, HttpSettings, DatabaseSettings, IntakeKeySet
     router_api_burst: int = Field(
         300, ge=1, description="API requests a user or source may make at once"
     )
+
+    @field_validator("router_closed_days")
+    @classmethod
+    def _valid_closed_days(cls, days: list[str]) -> list[str]:
+        for day in days:
+            parse_closed_day(day)  # ValueError names the bad entry
+        return days

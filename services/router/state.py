@@ -13,6 +13,8 @@ from prometheus_client import CollectorRegistry
 from services.router.auth import Authenticator
 from services.router.db import Queries
 from services.router.deadletters import DeadLetterQueries
+from services.router.letters.book import LetterBook
+from services.router.letters.store import Letters, load_letter_queries
 from services.router.metrics import RouterMetrics
 from services.router.notify import QueueNotifier
 from services.router.rules import Routing
@@ -36,6 +38,7 @@ class RouterState:
     registry: CollectorRegistry
     metrics: RouterMetrics
     deadletters: DeadLetterQueries
+    letter_book: LetterBook
     api_limit: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))
     broker: KafkaBroker | None = None
     consuming: bool = False
@@ -45,6 +48,7 @@ class RouterState:
     _workflow: Workflow | None = None
     _views: Views | None = None
     _notifier: QueueNotifier | None = None
+    _letters: Letters | None = None
 
     def attach(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -58,9 +62,10 @@ class RouterState:
             on_change=self._notifier.changed,
         )
         self._views = Views(pool, self.queries, self._workflow, self.deadletters)
+        self._letters = Letters(pool, self.queries, load_letter_queries(), self.letter_book)
 
     def detach(self) -> None:
-        self._pool = self._workflow = self._views = self._notifier = None
+        self._pool = self._workflow = self._views = self._notifier = self._letters = None
 
     @property
     def notifier(self) -> QueueNotifier:
@@ -79,6 +84,12 @@ class RouterState:
         if self._workflow is None:
             raise NotStarted("the router is not started")
         return self._workflow
+
+    @property
+    def letters(self) -> Letters:
+        if self._letters is None:
+            raise NotStarted("the router is not started")
+        return self._letters
 
     @property
     def views(self) -> Views:

@@ -154,44 +154,60 @@ class Views:
     async def request_status(self, source: str, value: str) -> dict[str, Any]:
         """Status of one request for the intake source that sent it; another source's
         request is reported exactly like an unknown one (404)."""
-        request_id = parse_item_id(value)
-        missing = NotFound(f"request {value} not found")
-        if request_id is None:
-            raise missing
         async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(self.q.request_status, request_id)
+            try:
+                row, received = await source_lookup(
+                    conn, self.q, self.q.request_status, source, value
+                )
+            except NotFound:  # no item, no received record: dead-lettered at once?
+                failed = await conn.fetchrow(
+                    self.deadletters.deadletter_status, parse_item_id(value)
+                )
+                if failed is None or failed["source"] != source:
+                    raise
+                return failed_status(failed, None)
             if row is not None:
-                if row["source"] != source:
-                    raise missing
                 return status_of(row)
-            failed = await conn.fetchrow(self.deadletters.deadletter_status, request_id)
-            received = await conn.fetchrow(self.q.received_status, request_id)
-        if failed is not None and source in (failed["source"], _source(received)):
+            failed = await conn.fetchrow(self.deadletters.deadletter_status, received["request_id"])
+        if failed is not None:
             return failed_status(failed, received)
-        if received is None or received["source"] != source:
-            raise missing
         return {
-            "request_id": str(request_id),
+            "request_id": str(received["request_id"]),
             "status": "received",
             "received_at": received["received_at"],
             "updated_at": received["recorded_at"],
         }
 
 
-def _source(received: Any) -> str | None:
-    return None if received is None else str(received["source"])
-
-
-def failed_status(letter: Any, received: Any) -> dict[str, Any]:
+def failed_status(failed: Any, received: Any) -> dict[str, Any]:
     """A dead-lettered request without a work item: the reason code, never the error."""
     return {
-        "request_id": str(letter["request_id"]),
+        "request_id": str(failed["request_id"]),
         "status": "failed",
-        "reason": letter["reason"],
-        "received_at": received["received_at"] if received is not None else letter["failed_at"],
-        "updated_at": letter["recorded_at"],
-        "failed_at": letter["failed_at"],
+        "reason": failed["reason"],
+        "received_at": failed["failed_at"] if received is None else received["received_at"],
+        "updated_at": failed["recorded_at"],
+        "failed_at": failed["failed_at"],
     }
+
+
+async def source_lookup(
+    conn: asyncpg.Connection, q: Queries, query: str, source: str, value: str
+) -> tuple[Any, Any]:
+    """(``query``'s row for the request, None) once routed, or (None, its received
+    record) before, for the intake source that sent it; a request of another source
+    is reported exactly like an unknown one (404)."""
+    request_id = parse_item_id(value)
+    missing = NotFound(f"request {value} not found")
+    if request_id is None:
+        raise missing
+    row = await conn.fetchrow(query, request_id)
+    received = None if row else await conn.fetchrow(q.received_status, request_id)
+    if row is None and received is not None and received["source"] == source:
+        return None, received
+    if row is None or row["source"] != source:
+        raise missing
+    return row, None
 
 
 def status_of(row: Any, now: datetime | None = None) -> dict[str, Any]:

@@ -22,6 +22,10 @@ SET subject = NULL, body = NULL, attachments = NULL, metadata = NULL,
     purged_at = COALESCE(w.purged_at, now()), updated_at = now()
 WHERE w.request_id = ANY($1::uuid[]);
 
+-- name: letters
+-- Letters quote the requester (name, address): drafts and validated ones go.
+DELETE FROM letters WHERE request_id = ANY($1::uuid[]);
+
 -- name: audit_events
 -- Agents' reasons (masked, but a name is no identifier the masking knows).
 UPDATE audit_events SET details = erased_details(details)

@@ -8,6 +8,7 @@ agent sees who holds it now, with the status the API would give (409, 403, …).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,7 +17,7 @@ from starlette.responses import Response
 
 from services.router.inputs import is_clean
 from services.router.web.context import PREFIX, Page, PageDep, error_message
-from services.router.web.pages import render_item
+from services.router.web.pages import load_item, render_item
 from shared.errors import ApiError, Invalid
 from shared.events import URGENCIES
 
@@ -70,11 +71,11 @@ async def take_next(queue: str, page: PageDep) -> Response:
     return page.redirect(f"{PREFIX}/items/{row['request_id']}?notice=claimed")
 
 
-async def _refused(page: Page, item_id: str, exc: ApiError, target: str | None) -> Response:
+async def refused(page: Page, item_id: str, exc: ApiError, target: str | None) -> Response:
     """The item page as it is now, with the reason the action was refused."""
     assert page.user is not None
     try:
-        item = await page.router.views.item(page.user, item_id)
+        item = await load_item(page, item_id)
     except ApiError as missing:
         return page.problem(missing)
     params = {"holder": item.get("claimed_by") or "—", "queue": target or item["queue"]}
@@ -117,18 +118,32 @@ def _after(page: Page, item_id: str, notice: str, result: dict[str, Any]) -> str
     return f"{PREFIX}/?notice={notice}"
 
 
-@router.post("/items/{item_id}/{action}")
-async def act(item_id: str, action: str, page: PageDep) -> Response:
+Work = Callable[[Page, FormData], Awaitable[str]]
+
+
+async def posted(page: Page, item_id: str, work: Work) -> Response:
+    """A form about an item: signed in, CSRF checked; ``work`` does it and returns where
+    to go next, or raises the refusal shown on the item page."""
     if page.user is None:
         return page.to_login()
     form = await checked_form(page)
     if form is None:
         return expired(page)
     try:
-        notice, result = await _apply(page, item_id, action, form)
+        where = await work(page, form)
     except ApiError as exc:
         queue = form.get("queue")
         target = queue if isinstance(queue, str) and is_clean(queue) else None
-        return await _refused(page, item_id, exc, target)
-    log.info("web action %s on item %s by %s", action, item_id, page.user.name)
-    return page.redirect(_after(page, item_id, notice, result))
+        return await refused(page, item_id, exc, target)
+    return page.redirect(where)
+
+
+@router.post("/items/{item_id}/{action}")
+async def act(item_id: str, action: str, page: PageDep) -> Response:
+    async def work(page: Page, form: FormData) -> str:
+        assert page.user is not None
+        notice, result = await _apply(page, item_id, action, form)
+        log.info("web action %s on item %s by %s", action, item_id, page.user.name)
+        return _after(page, item_id, notice, result)
+
+    return await posted(page, item_id, work)

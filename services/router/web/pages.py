@@ -121,10 +121,19 @@ async def item_page(item_id: str, page: PageDep) -> Response:
     if page.user is None:
         return page.to_login()
     try:
-        item = await page.router.views.item(page.user, item_id)
+        item = await load_item(page, item_id)
     except ApiError as exc:
         return page.problem(exc)
     return render_item(page, item)
+
+
+async def load_item(page: PageDep, item_id: str) -> dict[str, Any]:
+    """The item as the API gives it, plus its letters (the page's letters section)."""
+    assert page.user is not None
+    item = await page.router.views.item(page.user, item_id)
+    item["letters"] = await page.router.letters.list(page.user, item_id)
+    item["letter_language"] = page.router.letter_book.language_of(item)
+    return item
 
 
 def render_item(
@@ -140,5 +149,6 @@ def render_item(
         queues=queue_choices(routing, item["queue"]),
         types=routing.types,
         urgencies=[u.value for u in Urgency],
+        letter_kinds=page.router.letter_book.kinds(),
         error=error,
     )

@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from services.router.auth import client_address, parse_networks
 from services.router.state import RouterState
-from services.router.web import actions, documents, pages
+from services.router.web import actions, documents, letters, pages
 from services.router.web.context import (
     LANG_COOKIE,
     PREFIX,
@@ -172,5 +172,6 @@ async def static(name: str) -> Response:
 
 router.include_router(entry)
 router.include_router(pages.router)
+router.include_router(letters.router)
 router.include_router(actions.router)
 router.include_router(documents.router)

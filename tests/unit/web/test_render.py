@@ -120,7 +120,7 @@ def render(template: str, who: Principal | None = ALICE, **context: Any) -> str:
     return env.get_template(template).render({**base, **context})
 
 
-def item_page(item: dict[str, Any], who: Principal = ALICE) -> str:
+def item_page(item: dict[str, Any], who: Principal = ALICE, **extra: Any) -> str:
     routing = load_rules(DEFAULT_RULES)
     return render(
         "item.html",
@@ -129,6 +129,7 @@ def item_page(item: dict[str, Any], who: Principal = ALICE) -> str:
         queues=[q for q in routing.queues if q != item["queue"]],
         types=routing.types,
         urgencies=["critical", "high", "normal", "low"],
+        **extra,
     )
 
 
@@ -212,3 +213,28 @@ def test_formatter() -> None:
 def test_priority_columns_follow_the_rules() -> None:
     routing = load_rules(DEFAULT_RULES)
     assert priority_columns(routing) == [(1, "critical"), (2, "high"), (3, "normal"), (4, "low")]
+
+
+def test_letters_section_escapes_and_labels_its_controls() -> None:
+    letter = {
+        "id": 7,
+        "kind": "documents_missing",
+        "language": "fr",
+        "subject": "<b>objet</b>",
+        "body": "Texte <script>alert(2)</script>",
+        "updated_by": "alice",
+        "updated_at": NOW,
+        "validated_by": None,
+        "validated_at": None,
+    }
+    sent = {**letter, "id": 8, "status": "validated", "validated_by": "bob", "validated_at": NOW}
+    item = fake_item(letters=[{**letter, "status": "draft"}, sent], letter_language="nl")
+    html = item_page(item, letter_kinds=["appointment", "documents_missing"])
+    assert "<script>alert(2)" not in html and "&lt;script&gt;alert(2)" in html
+    assert 'id="letter-7-body"' in html and "/letters/8.pdf" in html
+    assert "/letters/7.pdf" not in html  # a draft is not downloadable
+    assert '<option value="nl" selected>' in html
+    ids = set(re.findall(r'<(?:select|textarea|input)[^>]*\bid="([^"]+)"', html))
+    assert (
+        {"letter-7-subject", "letter-kind"} <= ids <= set(re.findall(r'<label for="([^"]+)"', html))
+    )

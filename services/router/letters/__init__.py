@@ -1,0 +1,1 @@
+"""Letters: acknowledgements for intake systems and standard letters drafted by agents."""
