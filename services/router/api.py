@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from services.router.auth import Principal
 from services.router.schemas import (
     Completed,
+    ConfirmBody,
     CorrectBody,
     Corrected,
     ItemDetail,
@@ -199,6 +200,20 @@ async def correct(item_id: str, body: CorrectBody, state: State, who: User) -> d
     """Correct the type and/or urgency: the item is re-routed and the correction stored."""
     urgency = body.urgency.value if body.urgency else None
     return await state.workflow.correct(who, item_id, body.type, urgency, body.reason)
+
+
+@router.post(
+    "/items/{item_id}/confirm",
+    response_model=Corrected,
+    responses={**_CONFLICTS, 422: {"model": ErrorBody}},
+    tags=["items"],
+)
+async def confirm(
+    item_id: str, state: State, who: User, body: ConfirmBody | None = None
+) -> dict[str, Any]:
+    """Confirm the model's type and urgency: a human label (training data, audit), and the
+    item leaves the review queue for its type's queue."""
+    return await state.workflow.confirm(who, item_id, body.reason if body else None)
 
 
 @router.get("/items/{item_id}", response_model=ItemDetail, responses=_ERRORS, tags=["items"])

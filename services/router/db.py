@@ -65,6 +65,8 @@ class Queries:
     purge_received: str
     notify_queues: str
     count_purgeable: str
+    apply_confirmation: str
+    insert_confirmation: str
 
     @classmethod
     def from_statements(cls, statements: Mapping[str, str], origin: str = "queries.sql") -> Queries:

@@ -66,6 +66,9 @@ class RouterMetrics:
         self.corrections = counter(
             "corrections_total", "Type/urgency corrections, by queue before correction", ["queue"]
         )
+        self.confirmations = counter(
+            "confirmations_total", "Predictions a reviewer confirmed, by queue before", ["queue"]
+        )
         self.reassignments = counter(
             "reassignments_total", "Items moved to another queue, by source queue", ["queue"]
         )

@@ -92,6 +92,7 @@ class CorrectionRecord(BaseModel):
     before_queue: str
     after_queue: str
     reason: str | None
+    kind: Literal["corrected", "confirmed"] = "corrected"
 
 
 class ItemDetail(BaseModel):
@@ -112,6 +113,7 @@ class ItemDetail(BaseModel):
     completed_by: str | None
     completed_at: datetime | None
     corrected: bool
+    confirmed: bool = False
     model_type: str
     model_urgency: str
     model_version: str
@@ -184,3 +186,7 @@ class RequestStatus(BaseModel):
     priority: int | None = None
     due_at: datetime | None = None
     completed_at: datetime | None = None
+
+
+class ConfirmBody(_In):
+    reason: str | None = Field(default=None, max_length=1000)

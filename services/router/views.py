@@ -46,6 +46,7 @@ ITEM_FIELDS = (
     "completed_by",
     "completed_at",
     "corrected",
+    "confirmed",
     "model_type",
     "model_urgency",
     "model_version",

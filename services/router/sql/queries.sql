@@ -199,7 +199,7 @@ FROM audit_events WHERE request_id = $1 ORDER BY id;
 
 -- name: item_corrections
 SELECT at, actor, model_version, before_type, after_type, before_urgency, after_urgency,
-       before_queue, after_queue, reason
+       before_queue, after_queue, reason, kind
 FROM corrections WHERE request_id = $1 ORDER BY id;
 
 -- name: list_items
@@ -243,7 +243,7 @@ FROM received_requests WHERE request_id = $1;
 -- name: export_completed
 -- $1 completed since. Final labels: the human-confirmed or corrected type/urgency.
 SELECT request_id, subject, body, attachments, language, type, urgency, corrected,
-       model_version, completed_at
+       confirmed, model_version, completed_at
 FROM work_items
 WHERE status = 'done' AND purged_at IS NULL AND completed_at >= $1
 ORDER BY completed_at, request_id;
@@ -286,3 +286,24 @@ SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue;
 -- name: count_purgeable
 SELECT count(*) FROM work_items
 WHERE status = 'done' AND completed_at < $1 AND purged_at IS NULL;
+
+-- Issue 16: a reviewer confirms the model's prediction (a human label, like a correction).
+
+-- name: apply_confirmation
+-- $1 id, $2 queue, $3 priority, $4 due_at, $5 keep the claim (same queue)
+UPDATE work_items
+SET queue = $2, priority = $3, due_at = $4, needs_review = false, confirmed = true,
+    updated_at = now(),
+    status = CASE WHEN $5::boolean THEN status ELSE 'waiting' END,
+    claimed_by = CASE WHEN $5::boolean THEN claimed_by END,
+    claimed_at = CASE WHEN $5::boolean THEN claimed_at END,
+    lease_expires_at = CASE WHEN $5::boolean THEN lease_expires_at END
+WHERE request_id = $1
+RETURNING *;
+
+-- name: insert_confirmation
+-- $1 id, $2 actor, $3 model version, $4 type, $5 urgency, $6 before queue, $7 after queue,
+-- $8 reason
+INSERT INTO corrections (request_id, actor, model_version, before_type, after_type,
+                         before_urgency, after_urgency, before_queue, after_queue, reason, kind)
+VALUES ($1, $2, $3, $4, $4, $5, $5, $6, $7, $8, 'confirmed');
