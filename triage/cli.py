@@ -30,6 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export-training": ("services.router.export", "export corrected items as training CSV"),
     "purge": ("services.router.purge", "remove personal data of old completed items"),
     "hash-key": ("shared.auth", "hash an API key or token for the configuration"),
+    "retrain": ("triage.lifecycle.retrain", "train a candidate model with the human labels"),
+    "promote": ("triage.lifecycle.promote", "make a candidate model active (promotion gate)"),
+    "rollback": ("triage.lifecycle.rollback", "return to the previously active model"),
+    "models": ("triage.lifecycle.models_cli", "list, register or shadow model versions"),
 }
 
 

@@ -65,6 +65,10 @@ class Classifier:
         self.lexicon = lexicon
         self.detector = detector
 
+    def with_model(self, model: Model) -> Classifier:
+        """The same pipeline around another model (a hot swap)."""
+        return Classifier(model, self.lexicon, self.detector)
+
     def classify(self, events: list[RequestReceived]) -> list[RequestClassified]:
         masked = [mask(event.full_text()) for event in events]
         for event, text in zip(events, masked, strict=True):

@@ -34,7 +34,17 @@ class ModelPaths(BaseTriageSettings):
         return self.cache_dir / "models"
 
 
-class ClassifierSettings(ModelPaths, KafkaSettings, HttpSettings):
+class ModelStoreSettings(BaseTriageSettings):
+    """The store of model versions (``services/classifier/model/store.py``)."""
+
+    model_store: Path | None = Field(
+        None,
+        description="folder of registered model versions and active.json; set: the classifier "
+        "serves the active version and follows promotions without a restart",
+    )
+
+
+class ClassifierSettings(ModelPaths, ModelStoreSettings, KafkaSettings, HttpSettings):
     port: int = Field(8002, ge=0, le=65535, description="HTTP listen port")
     model_dir: Path | None = Field(
         None, description="trained model artifact; default: the demo model built by `make model`"
@@ -50,3 +60,6 @@ class ClassifierSettings(ModelPaths, KafkaSettings, HttpSettings):
         None, ge=1, description="inference threads (onnxruntime and torch); default: cores"
     )
     classifier_lag_interval_s: float = Field(5.0, gt=0, description="lag gauge refresh")
+    classifier_model_poll_s: float = Field(
+        5.0, gt=0, description="how often the model store's active.json is checked"
+    )

@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -71,18 +71,31 @@ class Queries:
     @classmethod
     def from_statements(cls, statements: Mapping[str, str], origin: str = "queries.sql") -> Queries:
         """The registry of ``statements``, which must name exactly this class's attributes."""
-        expected = {f.name for f in fields(cls)}
-        missing, extra = sorted(expected - statements.keys()), sorted(statements.keys() - expected)
-        if missing or extra:
-            raise QueryFileError(
-                f"{origin} and services.router.db.Queries disagree: "
-                f"missing from the file {missing}, not in the class {extra}"
-            )
-        return cls(**statements)
+        return named(cls, statements, origin)
 
     @classmethod
     def names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
+
+
+Q = TypeVar("Q")
+
+
+def named(cls: type[Q], statements: Mapping[str, str], origin: str) -> Q:
+    """An instance of the dataclass ``cls`` whose fields are exactly the statements' names."""
+    expected = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    missing, extra = sorted(expected - statements.keys()), sorted(statements.keys() - expected)
+    if missing or extra:
+        raise QueryFileError(
+            f"{origin} and {cls.__module__}.{cls.__name__} disagree: "
+            f"missing from the file {missing}, not in the class {extra}"
+        )
+    return cls(**statements)
+
+
+def load_named(cls: type[Q], path: Path) -> Q:
+    """``cls`` filled from the ``-- name:`` blocks of the file at ``path``."""
+    return named(cls, parse_statements(path.read_text(encoding="utf-8"), path.name), path.name)
 
 
 def parse_statements(text: str, origin: str = "queries.sql") -> dict[str, str]:
@@ -120,9 +133,7 @@ def _strip_comments(sql: str) -> str:
 
 
 def load_queries(path: Path = SQL_DIR / "queries.sql") -> Queries:
-    return Queries.from_statements(
-        parse_statements(path.read_text(encoding="utf-8"), path.name), path.name
-    )
+    return load_named(Queries, path)
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
