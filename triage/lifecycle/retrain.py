@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from services.classifier.model.features import ModelConfig
 from services.classifier.model.predictor import TriageModel
 from services.classifier.model.store import report_dir, version_dir
 from services.classifier.training.data import CaseSet, concat_cases, load_cases
@@ -45,13 +46,29 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def recipe(active: TriageModel | None, notes: dict[str, Any]) -> TrainOptions:
+    """The active model's recipe (features, head, gate precision, refit): the candidate
+    differs by its data only, so the comparison says what the new labels changed."""
+    if active is None:
+        return TrainOptions(show_progress=False, notes=notes)
+    training = active.manifest.get("training", {})
+    return TrainOptions(
+        config=ModelConfig.from_dict(active.manifest["config"]),
+        target_precision=float(active.manifest["gate"]["target_precision"]),
+        validation_fraction=float(training.get("validation_fraction", 0.2)),
+        refit_full=bool(training.get("refit_full", True)),
+        show_progress=False,
+        notes=notes,
+    )
+
+
 def train_candidate(cases: CaseSet, model: Embedders, active: TriageModel | None,
                     store: Path, notes: dict[str, Any]) -> TriageModel:  # fmt: skip
     """Train into a temporary folder of the store, then move it to its version's name."""
     embedder = active.embedder if active else model.default()
     incoming = store / ".incoming"
     shutil.rmtree(incoming, ignore_errors=True)
-    options = TrainOptions(show_progress=False, notes=notes)
+    options = recipe(active, notes)
     manifest = train_model(cases, embedder, incoming, options)
     target = version_dir(store, manifest["model_version"])
     if target.exists():  # the same model was trained before: keep the first, untouched
