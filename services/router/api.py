@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 
 from services.router.auth import Principal
 from services.router.schemas import (
+    Agreement,
     Completed,
     ConfirmBody,
     CorrectBody,
@@ -220,6 +221,15 @@ async def confirm(
 async def get_item(item_id: str, state: State, who: User) -> dict[str, Any]:
     """The full item: request content, classification and explanation, history."""
     return await state.views.item(who, item_id)
+
+
+@router.get("/models/accuracy", response_model=Agreement, responses=_ERRORS, tags=["models"])
+async def model_accuracy(
+    state: State, who: User, weeks: Annotated[int, Query(ge=1, le=104)] = 12
+) -> dict[str, Any]:
+    """Agreement of each model version's predictions with the human-final labels
+    (corrected or confirmed), per week and type; team leads only."""
+    return await state.views.agreement(who, weeks)
 
 
 @intake.get(

@@ -67,6 +67,7 @@ class Queries:
     count_purgeable: str
     apply_confirmation: str
     insert_confirmation: str
+    model_agreement: str
 
     @classmethod
     def from_statements(cls, statements: Mapping[str, str], origin: str = "queries.sql") -> Queries:

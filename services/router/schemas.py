@@ -190,3 +190,25 @@ class RequestStatus(BaseModel):
 
 class ConfirmBody(_In):
     reason: str | None = Field(default=None, max_length=1000)
+
+
+class AgreementCell(BaseModel):
+    model_version: str
+    week: str = Field(description="Monday of the ISO week of the human label")
+    type: str = Field(description="the human-final type")
+    labelled: int
+    type_agreement: float | None
+    urgency_agreement: float | None
+
+
+class VersionAgreement(BaseModel):
+    model_version: str
+    labelled: int
+    type_agreement: float | None
+    urgency_agreement: float | None
+
+
+class Agreement(BaseModel):
+    since: datetime
+    versions: list[VersionAgreement]
+    weeks: list[AgreementCell]

@@ -6,16 +6,17 @@ Shared by the JSON API and (later) the web page; returns plain dicts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 
+from services.router.accuracy import agreement
 from services.router.auth import Principal
 from services.router.db import Queries
 from services.router.paging import decode_cursor, page, parse_item_id
 from services.router.workflow import Workflow
-from shared.errors import NotFound
+from shared.errors import Forbidden, NotFound
 
 REQUEST_FIELDS = (
     "source",
@@ -100,6 +101,15 @@ class Views:
         self.pool = pool
         self.q = queries
         self.workflow = workflow
+
+    async def agreement(self, who: Principal, weeks: int) -> dict[str, Any]:
+        """Accuracy over time against the human labels (leads only: every queue's items)."""
+        if not who.is_lead:
+            raise Forbidden("model accuracy is for team leads")
+        since = datetime.now(UTC) - timedelta(weeks=weeks)
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(self.q.model_agreement, since)
+        return {"since": since, **agreement(rows)}
 
     async def queues(self, who: Principal) -> list[dict[str, Any]]:
         async with self.pool.acquire() as conn:

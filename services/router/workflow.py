@@ -232,6 +232,7 @@ class Workflow:
             )
         self.on_change(item["queue"], route.queue)
         self.metrics.corrections.labels(item["queue"]).inc()
+        self.metrics.record_label(item, new_type, new_urgency)
         return dict(row)
 
     async def confirm(self, who: Principal, value: str, reason: str | None) -> dict[str, Any]:
@@ -262,6 +263,7 @@ class Workflow:
             )
         self.on_change(before, route.queue)
         self.metrics.confirmations.labels(before).inc()
+        self.metrics.record_label(item, type_, urgency)
         return dict(row)
 
     @staticmethod

@@ -307,3 +307,18 @@ RETURNING *;
 INSERT INTO corrections (request_id, actor, model_version, before_type, after_type,
                          before_urgency, after_urgency, before_queue, after_queue, reason, kind)
 VALUES ($1, $2, $3, $4, $4, $5, $5, $6, $7, $8, 'confirmed');
+
+-- name: model_agreement
+-- $1 labelled since. Accuracy over time: per model version that decided, ISO week of the
+-- human label and final type, how many items people labelled (corrected or confirmed)
+-- and how many of them the model had right.
+SELECT w.model_version, date_trunc('week', l.labelled_at) AS week, w.type,
+       count(*) AS labelled,
+       count(*) FILTER (WHERE w.model_type = w.type) AS type_agreed,
+       count(*) FILTER (WHERE w.model_urgency = w.urgency) AS urgency_agreed
+FROM work_items w
+JOIN (SELECT request_id, max(at) AS labelled_at FROM corrections
+      WHERE at >= $1 GROUP BY request_id) l USING (request_id)
+WHERE w.corrected OR w.confirmed
+GROUP BY w.model_version, week, w.type
+ORDER BY week DESC, w.model_version, w.type;

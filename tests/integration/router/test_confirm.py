@@ -53,3 +53,29 @@ async def test_confirming_needs_the_claim_or_a_lead(
     problem(await client.post(item, headers=auth("carol")), 403, "forbidden", "energy_aid")
     by_lead = await client.post(item, headers=auth("lena"))
     assert by_lead.status_code == 200 and by_lead.json()["queue"] == "energy_aid"
+
+
+async def test_accuracy_over_time_counts_the_human_labels(
+    client: httpx.AsyncClient, store: Store
+) -> None:
+    right, wrong, unlabelled = (classified("energy_aid", "high") for _ in range(3))
+    await store(right, wrong, unlabelled)
+    lead = auth("lena")
+    assert (await client.post(f"/v1/items/{right.request_id}/confirm", headers=lead)).is_success
+    fix = {"type": "housing"}
+    answer = await client.post(f"/v1/items/{wrong.request_id}/correct", json=fix, headers=lead)
+    assert answer.is_success
+    body = (await client.get("/v1/models/accuracy", headers=lead)).json()
+    version = right.classification.model_version
+    assert body["versions"] == [
+        {"model_version": version, "labelled": 2, "type_agreement": 0.5, "urgency_agreement": 1.0}
+    ]
+    by_type = {cell["type"]: cell for cell in body["weeks"]}
+    assert by_type["housing"]["type_agreement"] == 0.0
+    assert by_type["energy_aid"]["type_agreement"] == 1.0
+    problem(
+        await client.get("/v1/models/accuracy", headers=auth("alice")), 403, "forbidden", "lead"
+    )
+    metrics = (await client.get("/metrics")).text
+    series = f'human_labels_total{{agreed="false",head="type",model_version="{version}"}} 1.0'
+    assert f"triage_router_{series}" in metrics
