@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,9 @@ from triage.lifecycle.settings import LifecycleSettings
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="triage retrain", description=__doc__.split("\n\n")[0])
-    p.add_argument("--since", type=common.day, required=True, help="labels since (YYYY-MM-DD)")
+    since = p.add_mutually_exclusive_group(required=True)
+    since.add_argument("--since", type=common.day, help="labels since this date (YYYY-MM-DD)")
+    since.add_argument("--days", type=int, help="labels of the last DAYS days (for schedules)")
     p.add_argument(
         "--base",
         type=Path,
@@ -119,6 +122,8 @@ def _print(candidate: TriageModel, cases: CaseSet, n_labels: int, holdout: dict[
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.since is None:
+        args.since = datetime.now(UTC) - timedelta(days=args.days)
     settings = common.load_settings()
 
     async def action() -> int:
