@@ -23,7 +23,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 
 from services.classifier.pipeline import Classifier, Model
 from services.classifier.settings import ClassifierSettings
-from services.classifier.swap import Holder, Loader, ModelWatcher, SwapMetrics
+from services.classifier.swap import Holder, Loader, ModelWatcher, SwapMetrics, score_shadows
 from shared.consumer import BatchConsumer, Consumed, TransientError, lag_loop, subscribe
 from shared.events import EVENT_TYPE_HEADER, RECEIVED_V1, RequestClassified, encode
 from shared.http import install_error_handlers
@@ -86,6 +86,7 @@ class Worker:
     topic: str
     metrics: ClassifierMetrics
     executor: ThreadPoolExecutor
+    swap_metrics: SwapMetrics
 
     async def process(self, items: list[Consumed[Any]]) -> None:
         events = [item.event for item in items]
@@ -99,6 +100,12 @@ class Worker:
         except Exception as exc:
             raise TransientError("publishing results failed") from exc
         self.metrics.observe(results)
+        shadows = self.holder.shadows
+        if shadows:  # after the results are out: a shadow never delays routing
+            await loop.run_in_executor(
+                self.executor, score_shadows, classifier, shadows, events, results,
+                self.swap_metrics,
+            )  # fmt: skip
 
     async def _publish(self, result: RequestClassified) -> None:
         await self.broker.publish(
@@ -163,7 +170,8 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
         metrics.model.info({"version": version})
         log.info("model %s loaded", version)
         holder = Holder(loaded)
-        worker = Worker(holder, broker, settings.topic_classified, metrics, executor)
+        swap_metrics = SwapMetrics(registry, metrics.model)
+        worker = Worker(holder, broker, settings.topic_classified, metrics, executor, swap_metrics)
         consumer = BatchConsumer(
             broker=broker, stage="classifier", expected_event_type=RECEIVED_V1,
             process=worker.process, deadletter_topic=settings.topic_deadletter,
@@ -187,7 +195,7 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
         if settings.model_store is not None:
             watcher = ModelWatcher(
                 settings.model_store, holder, model_loader(settings),
-                SwapMetrics(registry, metrics.model), settings.classifier_model_poll_s,
+                swap_metrics, settings.classifier_model_poll_s,
             )  # fmt: skip
             tasks.append(asyncio.create_task(watcher.run()))
         state["ready"] = True

@@ -85,6 +85,19 @@ class Classifier:
             for event, text, pred, lang in zip(events, masked, predictions, languages, strict=True)
         ]
 
+    def agreement(
+        self, shadow: Model, events: list[RequestReceived], results: list[RequestClassified]
+    ) -> list[tuple[bool, bool]]:
+        """(type agreed, urgency agreed) of ``shadow`` with the served results, model
+        against model (before the cue lexicon raised any urgency)."""
+        predictions = shadow.predict([mask(event.full_text()) for event in events])
+        out = []
+        for pred, result in zip(predictions, results, strict=True):
+            served = result.classification
+            urgency = served.model_urgency or served.urgency
+            out.append((pred.type == served.type, (pred.urgency or DEFAULT_URGENCY) == urgency))
+        return out
+
     def _classification(
         self, event: RequestReceived, text: str, pred: Prediction, lang: tuple[str, float]
     ) -> Classification:
