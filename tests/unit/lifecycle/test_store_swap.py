@@ -82,3 +82,26 @@ async def test_a_version_that_fails_to_load_is_skipped_and_the_old_one_serves(
     assert not await watcher.check() and not await watcher.check()
     assert holder.version == A and len(loaded) == 1  # not retried until the pointer changes
     assert watcher.metrics.failures._value.get() == 1
+
+
+async def test_shadow_candidates_are_loaded_scored_and_dropped(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from services.classifier.swap import score_shadows
+    from shared.events import RequestReceived, request_id_for
+
+    watcher, holder, _ = _watcher(tmp_path, set())
+    write_active(tmp_path, ActivePointer(A, (B,)))
+    assert not await watcher.check()  # A stays; B is loaded beside it
+    assert holder.version == A and list(holder.shadows) == [B]
+    event = RequestReceived(
+        request_id=request_id_for("demo", "x"), source="demo", external_id="x",
+        channel="email", body="Coupure d'électricité demain", received_at=datetime.now(UTC),
+    )  # fmt: skip
+    results = holder.current.classify([event])
+    score_shadows(holder.current, holder.shadows, [event], results, watcher.metrics)
+    agreed = watcher.metrics.shadow.labels(B, "type", "true")._value.get()
+    assert agreed == 1  # the fake models agree
+    write_active(tmp_path, ActivePointer(A))
+    await watcher.check()
+    assert holder.shadows == {}
