@@ -81,7 +81,10 @@ class ModelWatcher:
         try:
             while True:
                 await asyncio.sleep(self.poll_s)
-                await self.check()
+                try:
+                    await self.check()
+                except Exception:  # a store briefly unreadable: keep serving, check again
+                    log.exception("model store check failed")
         finally:
             self._executor.shutdown(wait=False, cancel_futures=True)
 

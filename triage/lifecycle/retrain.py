@@ -44,7 +44,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--holdout-fraction", type=float, help="default: the setting")
     p.add_argument("--embedder-path", help="embedder folder (default: the active model's)")
-    p.add_argument("--seed", type=int, default=0)
     common.add_actor(p)
     return p
 
@@ -65,10 +64,10 @@ def recipe(active: TriageModel | None, notes: dict[str, Any]) -> TrainOptions:
     )
 
 
-def train_candidate(cases: CaseSet, model: Embedders, active: TriageModel | None,
+def train_candidate(cases: CaseSet, embedders: Embedders, active: TriageModel | None,
                     store: Path, notes: dict[str, Any]) -> TriageModel:  # fmt: skip
     """Train into a temporary folder of the store, then move it to its version's name."""
-    embedder = active.embedder if active else model.default()
+    embedder = active.embedder if active else embedders.default()
     incoming = store / ".incoming"
     shutil.rmtree(incoming, ignore_errors=True)
     options = recipe(active, notes)
