@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from services.classifier.model.artifact import ArtifactError
 from services.classifier.model.store import StoreError
 from services.classifier.training.data import DataError
 from services.router.db import init_connection
@@ -83,6 +84,6 @@ def run(prog: str, action: Callable[[], Coroutine[Any, Any, int]]) -> int:
     except DataError as exc:
         print(f"{prog}: invalid data:\n{exc}", file=sys.stderr)
         return 2
-    except (RegistryError, StoreError, OSError, asyncpg.PostgresError) as exc:
+    except (RegistryError, StoreError, ArtifactError, OSError, asyncpg.PostgresError) as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 1

@@ -52,7 +52,7 @@ async def register(args: argparse.Namespace, reg: Registry, margins: Margins) ->
     manifest, target = copy_into_store(args.folder, reg.store)
     version, actor = manifest["model_version"], common.actor_of(args.by)
     metrics = {"validation": manifest.get("metrics", {}).get("validation", {}), "holdout": {}}
-    new = await reg.register(manifest, target, metrics, None, actor)
+    new = await reg.register(manifest, target, metrics, None, actor, reevaluated=False)
     print(f"{'registered' if new else 'already registered'}: {version} ({target})")
     if args.activate:
         result = await reg.promote(version, actor, margins)

@@ -15,7 +15,8 @@ from typing import Any
 
 import asyncpg
 
-from services.classifier.model.store import ActivePointer, read_active, write_active
+from services.classifier.model.artifact import MANIFEST
+from services.classifier.model.store import ActivePointer, read_active, version_dir, write_active
 from services.router.db import load_named
 from triage.lifecycle.gate import Decision, Margins, decide
 
@@ -79,9 +80,10 @@ class Registry:
 
     async def register(
         self, manifest: dict[str, Any], artifact: Path, metrics: dict[str, Any],
-        report: Path | None, actor: str,
+        report: Path | None, actor: str, *, reevaluated: bool = True,
     ) -> bool:  # fmt: skip
-        """Add a candidate; False when the version was registered already (same model)."""
+        """Add a candidate; False when the version was registered already (same model),
+        whose evaluation is then replaced when ``reevaluated`` (a new retrain)."""
         version = manifest["model_version"]
         async with self.conn.transaction():
             await self.conn.execute(self.q.lock_registry)
@@ -89,7 +91,7 @@ class Registry:
                 self.q.insert_version, version, str(artifact), manifest["training"]["sha256"],
                 manifest["embedder"], metrics, str(report) if report else None,
             )  # fmt: skip
-            if added is None:
+            if added is None and reevaluated:
                 await self.conn.execute(
                     self.q.update_evaluation, version, metrics, str(report) if report else None
                 )
@@ -126,6 +128,9 @@ class Registry:
             raise RegistryError(f"unknown model version {version} (see `triage models list`)")
         if row["state"] == "active":
             raise RegistryError(f"{version} is already the active version")
+        if not (version_dir(self.store, version) / MANIFEST).is_file():
+            # the classifiers would refuse it: say so before anything changes
+            raise RegistryError(f"{version} is not in the model store {self.store}")
         return row
 
     async def rollback(self, actor: str) -> tuple[str, str]:

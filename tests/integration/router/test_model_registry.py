@@ -35,6 +35,9 @@ def compared(type_f1: float, against: str = A) -> dict[str, Any]:
 
 @pytest.fixture
 async def registry(migrated_url: str, tmp_path: Path) -> Any:
+    for version in (A, B, C):  # the artifacts, as far as promote looks at them
+        (tmp_path / version).mkdir()
+        (tmp_path / version / "manifest.json").write_text("{}")
     conn = await asyncpg.connect(migrated_url)
     await init_connection(conn)
     try:
@@ -85,3 +88,6 @@ async def test_shadow_is_for_candidates_and_reaches_the_pointer(registry: Regist
     assert read_active(registry.store).shadow == (B,)  # type: ignore[union-attr]
     with pytest.raises(RegistryError, match="not a registered candidate"):
         await registry.set_shadow(A, True, "ann")
+    (registry.store / B / "manifest.json").unlink()
+    with pytest.raises(RegistryError, match="not in the model store"):
+        await registry.promote(B, "ann", Margins())
