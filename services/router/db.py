@@ -65,7 +65,6 @@ class Queries:
     purge_received: str
     notify_queues: str
     count_purgeable: str
-    apply_confirmation: str
     insert_confirmation: str
     model_agreement: str
 

@@ -198,6 +198,7 @@ class Workflow:
                 route.priority,
                 route.due_at,
                 keep,
+                "corrected",
             )
             await conn.execute(
                 self.q.insert_correction,
@@ -249,8 +250,9 @@ class Workflow:
             route = self.routing.route(type_, urgency, False, item["received_at"])
             keep = route.queue == before
             row = await conn.fetchrow(
-                self.q.apply_confirmation, item_id, route.queue, route.priority, route.due_at, keep
-            )
+                self.q.apply_correction, item_id, type_, urgency, route.queue, route.priority,
+                route.due_at, keep, "confirmed",
+            )  # fmt: skip
             masked = _mask_reason(reason)
             await conn.execute(
                 self.q.insert_confirmation, item_id, who.name, item["model_version"],

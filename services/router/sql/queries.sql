@@ -170,10 +170,13 @@ FROM work_items WHERE request_id = $1;
 SELECT * FROM work_items WHERE request_id = $1 FOR UPDATE;
 
 -- name: apply_correction
--- $1 id, $2 type, $3 urgency, $4 queue, $5 priority, $6 due_at, $7 keep the claim
+-- $1 id, $2 type, $3 urgency, $4 queue, $5 priority, $6 due_at, $7 keep the claim,
+-- $8 the human label: 'corrected' (new type/urgency) or 'confirmed' (the model's kept)
 UPDATE work_items
 SET type = $2, urgency = $3, queue = $4, priority = $5, due_at = $6,
-    needs_review = false, corrected = true, updated_at = now(),
+    needs_review = false, updated_at = now(),
+    corrected = corrected OR $8::text = 'corrected',
+    confirmed = confirmed OR $8::text = 'confirmed',
     status = CASE WHEN $7::boolean THEN status ELSE 'waiting' END,
     claimed_by = CASE WHEN $7::boolean THEN claimed_by END,
     claimed_at = CASE WHEN $7::boolean THEN claimed_at END,
@@ -288,18 +291,6 @@ SELECT count(*) FROM work_items
 WHERE status = 'done' AND completed_at < $1 AND purged_at IS NULL;
 
 -- Issue 16: a reviewer confirms the model's prediction (a human label, like a correction).
-
--- name: apply_confirmation
--- $1 id, $2 queue, $3 priority, $4 due_at, $5 keep the claim (same queue)
-UPDATE work_items
-SET queue = $2, priority = $3, due_at = $4, needs_review = false, confirmed = true,
-    updated_at = now(),
-    status = CASE WHEN $5::boolean THEN status ELSE 'waiting' END,
-    claimed_by = CASE WHEN $5::boolean THEN claimed_by END,
-    claimed_at = CASE WHEN $5::boolean THEN claimed_at END,
-    lease_expires_at = CASE WHEN $5::boolean THEN lease_expires_at END
-WHERE request_id = $1
-RETURNING *;
 
 -- name: insert_confirmation
 -- $1 id, $2 actor, $3 model version, $4 type, $5 urgency, $6 before queue, $7 after queue,
