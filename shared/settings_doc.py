@@ -19,6 +19,7 @@ SETTINGS = {
     "ingest": "services.ingest.settings:IngestSettings",
     "classifier": "services.classifier.settings:ClassifierSettings",
     "router": "services.router.settings:RouterSettings",
+    "lifecycle": "triage.lifecycle.settings:LifecycleSettings",
 }
 START, END = "<!-- settings-table:start -->", "<!-- settings-table:end -->"
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "erase": ("services.router.erase", "erase one person's data by request id or identifier"),
     "hash-key": ("shared.auth", "hash an API key or token for the configuration"),
     "deadletter": ("triage.deadletter", "list, show and replay dead-lettered requests"),
+    "retrain": ("triage.lifecycle.retrain", "train a candidate model with the human labels"),
+    "promote": ("triage.lifecycle.promote", "make a candidate model active (promotion gate)"),
+    "rollback": ("triage.lifecycle.rollback", "return to the previously active model"),
+    "models": ("triage.lifecycle.models_cli", "list, register or shadow model versions"),
 }
 
 

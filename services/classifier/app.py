@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiokafka.errors import MessageSizeTooLargeError
@@ -22,8 +23,9 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 
 from services.classifier.extraction.wiring import Extraction
-from services.classifier.pipeline import Classifier
+from services.classifier.pipeline import Classifier, Model
 from services.classifier.settings import ClassifierSettings
+from services.classifier.swap import Holder, Loader, ModelWatcher, SwapMetrics, score_shadows
 from shared.consumer import (
     BatchConsumer,
     Consumed,
@@ -88,18 +90,20 @@ class ClassifierMetrics:
 class Worker:
     """Classifies a consumed batch off the event loop and publishes the results."""
 
-    classifier: Classifier
+    holder: Holder
     broker: KafkaBroker
     topic: str
     metrics: ClassifierMetrics
     executor: ThreadPoolExecutor
     max_message_bytes: int
+    swap_metrics: SwapMetrics
 
     async def process(self, items: list[Consumed[Any]]) -> None:
         events = [item.event for item in items]
         start = time.perf_counter()
         loop = asyncio.get_running_loop()
-        results = await loop.run_in_executor(self.executor, self.classifier.classify, events)
+        classifier = self.holder.current  # one model for the whole batch, even during a swap
+        results = await loop.run_in_executor(self.executor, classifier.classify, events)
         self.metrics.inference.observe(time.perf_counter() - start)
         # Encoded and measured before anything is sent: a result that can never be
         # published fails its input (dead letter), never the whole partition for ever.
@@ -116,6 +120,12 @@ class Worker:
         except Exception as exc:
             raise TransientError("publishing results failed", "broker") from exc
         self.metrics.observe(results)
+        shadows = self.holder.shadows
+        if shadows:  # after the results are out: a shadow never delays routing
+            await loop.run_in_executor(
+                self.executor, score_shadows, classifier, shadows, events, results,
+                self.swap_metrics,
+            )  # fmt: skip
 
     async def _publish(self, result: RequestClassified, payload: bytes) -> None:
         await self.broker.publish(
@@ -126,19 +136,37 @@ class Worker:
         )
 
 
+def serving_dir(settings: ClassifierSettings) -> Path:
+    """The store's active version when there is one, else the configured/default model."""
+    from services.classifier.model.paths import default_model_dir
+    from services.classifier.model.store import read_active, version_dir
+
+    if settings.model_store is not None:
+        pointer = read_active(settings.model_store)
+        if pointer is not None:
+            return version_dir(settings.model_store, pointer.version)
+    return settings.model_dir or default_model_dir(settings.models_dir)
+
+
+def model_loader(settings: ClassifierSettings) -> Loader:
+    """Loads one model folder with its recorded embedder (reusing the served one's)."""
+    from services.classifier.model.loading import load_model
+
+    def load(folder: Path, serving: Model | None) -> Model:
+        return load_model(
+            folder, models_dir=settings.models_dir, embedder_path=settings.embedder_path,
+            threads=settings.classifier_threads, reuse=getattr(serving, "embedder", None),
+        )  # fmt: skip
+
+    return load
+
+
 def load_classifier(settings: ClassifierSettings) -> Classifier:
     """Load the model with the embedder it was trained with, the lexicon, the detector."""
     from services.classifier.cues import CueLexicon
     from services.classifier.language import LanguageDetector
-    from services.classifier.model.loading import load_model
-    from services.classifier.model.paths import default_model_dir
 
-    model = load_model(
-        settings.model_dir or default_model_dir(settings.models_dir),
-        models_dir=settings.models_dir,
-        embedder_path=settings.embedder_path,
-        threads=settings.classifier_threads,
-    )
+    model = model_loader(settings)(serving_dir(settings), None)
     # four languages keep the detector at ~130 MB (eleven cost ~350 MB) for the RSS budget
     detector = LanguageDetector(languages=("fr", "nl", "en", "de"))
     return Classifier(model, CueLexicon.load(), detector, settings.classifier_window_chars)
@@ -170,8 +198,10 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
         version = loaded.model.model_version
         metrics.model.info({"version": version})
         log.info("model %s loaded", version)
-        worker = Worker(loaded, broker, settings.topic_classified, metrics, executor,
-                        settings.kafka_max_message_bytes)  # fmt: skip
+        holder = Holder(loaded)
+        swap_metrics = SwapMetrics(registry, metrics.model)
+        worker = Worker(holder, broker, settings.topic_classified, metrics, executor,
+                        settings.kafka_max_message_bytes, swap_metrics)  # fmt: skip
         consumer = BatchConsumer(
             broker=broker, stage="classifier", expected_event_type=RECEIVED_V1,
             process=worker.process, deadletter_topic=settings.topic_deadletter,
@@ -195,14 +225,22 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
             lag_loop(subscriber, metrics.consumer, settings.classifier_group_id,
                      settings.classifier_lag_interval_s)
         )  # fmt: skip
+        tasks = [lag]
+        if settings.model_store is not None:
+            watcher = ModelWatcher(
+                settings.model_store, holder, model_loader(settings),
+                swap_metrics, settings.classifier_model_poll_s,
+            )  # fmt: skip
+            tasks.append(asyncio.create_task(watcher.run()))
         state["ready"], state["consumer"] = True, consumer
         try:
             yield
         finally:
             state["ready"] = False
-            lag.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await lag
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await broker.stop()  # finishes the batch in hand, then commits
             if extraction is not None:
                 await extraction.stop()

@@ -78,6 +78,10 @@ class Classifier:
         self.lexicon = lexicon
         self.detector = detector
 
+    def with_model(self, model: Model) -> Classifier:
+        """The same pipeline around another model (a hot swap)."""
+        return Classifier(model, self.lexicon, self.detector)
+
     def classify(self, events: list[RequestReceived]) -> list[RequestClassified]:
         masked = [mask(event.full_text()) for event in events]
         for event, text in zip(events, masked, strict=True):
@@ -102,6 +106,19 @@ class Classifier:
         if not event.attachments:
             return masked
         return fit([mask(part) for part in sections(event)], self.window_chars)
+
+    def agreement(
+        self, shadow: Model, events: list[RequestReceived], results: list[RequestClassified]
+    ) -> list[tuple[bool, bool]]:
+        """(type agreed, urgency agreed) of ``shadow`` with the served results, model
+        against model (before the cue lexicon raised any urgency)."""
+        predictions = shadow.predict([mask(event.full_text()) for event in events])
+        out = []
+        for pred, result in zip(predictions, results, strict=True):
+            served = result.classification
+            urgency = served.model_urgency or served.urgency
+            out.append((pred.type == served.type, (pred.urgency or DEFAULT_URGENCY) == urgency))
+        return out
 
     def _classification(
         self, event: RequestReceived, text: str, pred: Prediction, lang: tuple[str, float]

@@ -61,7 +61,19 @@ class ExtractionSettings(DatabaseSettings):
     )
 
 
-class ClassifierSettings(ModelPaths, KafkaSettings, HttpSettings, ExtractionSettings):
+class ModelStoreSettings(BaseTriageSettings):
+    """The store of model versions (``services/classifier/model/store.py``)."""
+
+    model_store: Path | None = Field(
+        None,
+        description="folder of registered model versions and active.json; set: the classifier "
+        "serves the active version and follows promotions without a restart",
+    )
+
+
+class ClassifierSettings(
+    ModelPaths, ModelStoreSettings, KafkaSettings, HttpSettings, ExtractionSettings
+):
     port: int = Field(8002, ge=0, le=65535, description="HTTP listen port")
     model_dir: Path | None = Field(
         None, description="trained model artifact; default: the demo model built by `make model`"
@@ -80,3 +92,6 @@ class ClassifierSettings(ModelPaths, KafkaSettings, HttpSettings, ExtractionSett
         2000, ge=200, description="characters the model reads of a request with files (shared out)"
     )
     classifier_lag_interval_s: float = Field(5.0, gt=0, description="lag gauge refresh")
+    classifier_model_poll_s: float = Field(
+        5.0, gt=0, description="how often the model store's active.json is checked"
+    )

@@ -12,7 +12,9 @@ from services.router import documents
 from services.router.auth import Principal, cross_site
 from services.router.inputs import CleanText
 from services.router.schemas import (
+    Agreement,
     Completed,
+    ConfirmBody,
     CorrectBody,
     Corrected,
     ItemDetail,
@@ -231,6 +233,20 @@ async def correct(item_id: str, body: CorrectBody, state: State, who: User) -> d
     return await state.workflow.correct(who, item_id, body.type, urgency, body.reason)
 
 
+@router.post(
+    "/items/{item_id}/confirm",
+    response_model=Corrected,
+    responses={**_CONFLICTS, 422: {"model": ErrorBody}},
+    tags=["items"],
+)
+async def confirm(
+    item_id: str, state: State, who: User, body: ConfirmBody | None = None
+) -> dict[str, Any]:
+    """Confirm the model's type and urgency: a human label (training data, audit), and the
+    item leaves the review queue for its type's queue."""
+    return await state.workflow.confirm(who, item_id, body.reason if body else None)
+
+
 @router.get("/items/{item_id}", response_model=ItemDetail, responses=_ERRORS, tags=["items"])
 async def get_item(item_id: str, state: State, who: User) -> dict[str, Any]:
     """The full item: request content, classification and explanation, history."""
@@ -246,6 +262,15 @@ async def get_item(item_id: str, state: State, who: User) -> dict[str, Any]:
 async def get_document(item_id: str, document_id: str, state: State, who: User) -> Response:
     """An original file of the item, for users of its queue (as a download)."""
     return await documents.download(state, who, item_id, document_id)
+
+
+@router.get("/models/accuracy", response_model=Agreement, responses=_ERRORS, tags=["models"])
+async def model_accuracy(
+    state: State, who: User, weeks: Annotated[int, Query(ge=1, le=104)] = 12
+) -> dict[str, Any]:
+    """Agreement of each model version's predictions with the human-final labels
+    (corrected or confirmed), per week and type; team leads only."""
+    return await state.views.agreement(who, weeks)
 
 
 @intake.get(

@@ -93,6 +93,8 @@ class Queries(NamedQueries):
     purgeable_batch: str
     erasure_audit: str
     find_mentions: str
+    insert_confirmation: str
+    model_agreement: str
 
 
 def load_queries(path: Path = SQL_DIR / "queries.sql") -> Queries:

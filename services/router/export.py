@@ -32,6 +32,7 @@ COLUMNS = (
     "urgency",
     "language",
     "corrected",
+    "confirmed",
     "model_version",
     "completed_at",
 )
@@ -51,6 +52,7 @@ def case_row(row: Mapping[str, Any]) -> dict[str, str]:
         "urgency": row["urgency"],
         "language": row["language"],
         "corrected": "true" if row["corrected"] else "false",
+        "confirmed": "true" if row.get("confirmed") else "false",
         "model_version": row["model_version"],
         "completed_at": row["completed_at"].isoformat(),
     }

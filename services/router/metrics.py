@@ -66,6 +66,15 @@ class RouterMetrics:
         self.corrections = counter(
             "corrections_total", "Type/urgency corrections, by queue before correction", ["queue"]
         )
+        self.confirmations = counter(
+            "confirmations_total", "Predictions a reviewer confirmed, by queue before", ["queue"]
+        )
+        self.human_labels = counter(
+            "human_labels_total",
+            "Human labels (corrections, confirmations) by the model version that decided, "
+            "head (type, urgency) and whether the model's prediction agreed",
+            ["model_version", "head", "agreed"],
+        )
         self.reassignments = counter(
             "reassignments_total", "Items moved to another queue, by source queue", ["queue"]
         )
@@ -91,6 +100,13 @@ class RouterMetrics:
             registry=registry,
         )
         self._seen: set[tuple[str, ...]] = set()
+
+    def record_label(self, item: Any, type_: str, urgency: str) -> None:
+        """One human label of ``item`` (its row before the label): did the model agree?"""
+        version = item["model_version"]
+        for head, agreed in (("type", item["model_type"] == type_),
+                             ("urgency", item["model_urgency"] == urgency)):  # fmt: skip
+            self.human_labels.labels(version, head, str(agreed).lower()).inc()
 
     def record_created(self, rows: list[Any]) -> None:
         for row in rows:

@@ -93,6 +93,7 @@ class CorrectionRecord(BaseModel):
     before_queue: str
     after_queue: str
     reason: str | None
+    kind: Literal["corrected", "confirmed"] = "corrected"
 
 
 class DocumentInfo(BaseModel):
@@ -124,6 +125,7 @@ class ItemDetail(BaseModel):
     completed_by: str | None
     completed_at: datetime | None
     corrected: bool
+    confirmed: bool = False
     model_type: str
     model_urgency: str
     model_version: str
@@ -205,3 +207,29 @@ class RequestStatus(BaseModel):
         " too_large...); an operator replays it with `triage deadletter replay`",
     )
     failed_at: datetime | None = None
+
+
+class ConfirmBody(_In):
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class AgreementCell(BaseModel):
+    model_version: str
+    week: str = Field(description="Monday of the ISO week of the human label")
+    type: str = Field(description="the human-final type")
+    labelled: int
+    type_agreement: float | None
+    urgency_agreement: float | None
+
+
+class VersionAgreement(BaseModel):
+    model_version: str
+    labelled: int
+    type_agreement: float | None
+    urgency_agreement: float | None
+
+
+class Agreement(BaseModel):
+    since: datetime
+    versions: list[VersionAgreement]
+    weeks: list[AgreementCell]

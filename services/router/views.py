@@ -6,18 +6,19 @@ Shared by the JSON API and (later) the web page; returns plain dicts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 
+from services.router.accuracy import agreement
 from services.router.auth import Principal
 from services.router.db import Queries
 from services.router.deadletters import DeadLetterQueries
 from services.router.paging import decode_cursor, page, parse_item_id
 from services.router.workflow import Workflow
 from shared.documents.store import DocumentStore
-from shared.errors import NotFound
+from shared.errors import Forbidden, NotFound
 
 REQUEST_FIELDS = (
     "source",
@@ -48,6 +49,7 @@ ITEM_FIELDS = (
     "completed_by",
     "completed_at",
     "corrected",
+    "confirmed",
     "model_type",
     "model_urgency",
     "model_version",
@@ -108,6 +110,15 @@ class Views:
         self.q = queries
         self.workflow = workflow
         self.deadletters = deadletters
+
+    async def agreement(self, who: Principal, weeks: int) -> dict[str, Any]:
+        """Accuracy over time against the human labels (leads only: every queue's items)."""
+        if not who.is_lead:
+            raise Forbidden("model accuracy is for team leads")
+        since = datetime.now(UTC) - timedelta(weeks=weeks)
+        async with self.pool.acquire() as conn:
+            rows = await conn.fetch(self.q.model_agreement, since)
+        return {"since": since, **agreement(rows)}
 
     async def queues(self, who: Principal) -> list[dict[str, Any]]:
         async with self.pool.acquire() as conn:

@@ -201,6 +201,7 @@ class Workflow:
                 route.priority,
                 route.due_at,
                 keep,
+                "corrected",
             )
             await conn.execute(
                 self.q.insert_correction,
@@ -235,10 +236,45 @@ class Workflow:
             )
         self.on_change(item["queue"], route.queue)
         self.metrics.corrections.labels(item["queue"]).inc()
+        self.metrics.record_label(item, new_type, new_urgency)
+        return dict(row)
+
+    async def confirm(self, who: Principal, value: str, reason: str | None) -> dict[str, Any]:
+        """The model was right: record the approval as a human label and move the item
+        from review to its type's queue (the claim stays when the queue does)."""
+        item_id = self.item_id(value)
+        async with self.pool.acquire() as conn, conn.transaction():
+            item = await conn.fetchrow(self.q.lock_item, item_id)
+            self._check_correctable(who, item_id, item, "confirm")
+            assert item is not None
+            if item["confirmed"] or item["corrected"]:
+                raise Conflict(f"item {item_id} already has a human label", code="already_labelled")
+            type_, urgency, before = item["type"], item["urgency"], item["queue"]
+            route = self.routing.route(type_, urgency, False, item["received_at"])
+            keep = route.queue == before
+            row = await conn.fetchrow(
+                self.q.apply_correction, item_id, type_, urgency, route.queue, route.priority,
+                route.due_at, keep, "confirmed",
+            )  # fmt: skip
+            masked = _mask_reason(reason)
+            await conn.execute(
+                self.q.insert_confirmation, item_id, who.name, item["model_version"],
+                type_, urgency, before, route.queue, masked,
+            )  # fmt: skip
+            details = {"type": type_, "urgency": urgency, "from": before, "to": route.queue,
+                       "reason": masked}  # fmt: skip
+            await conn.execute(
+                self.q.insert_audit, item_id, "confirmed", who.name, route.queue, details
+            )
+        self.on_change(before, route.queue)
+        self.metrics.confirmations.labels(before).inc()
+        self.metrics.record_label(item, type_, urgency)
         return dict(row)
 
     @staticmethod
-    def _check_correctable(who: Principal, item_id: uuid.UUID, item: asyncpg.Record | None) -> None:
+    def _check_correctable(
+        who: Principal, item_id: uuid.UUID, item: asyncpg.Record | None, action: str = "correct"
+    ) -> None:
         if item is None:
             raise NotFound(f"item {item_id} not found")
         who.require_item(item["queue"], item_id)
@@ -248,7 +284,8 @@ class Workflow:
             return
         if item["status"] == "waiting":
             raise Conflict(
-                f"item {item_id} is not claimed: claim it before you correct it", code="not_claimed"
+                f"item {item_id} is not claimed: claim it before you {action} it",
+                code="not_claimed",
             )
         raise Conflict(
             f"item {item_id} is claimed by {item['claimed_by']}", code="claimed_by_other"

@@ -170,10 +170,13 @@ FROM work_items WHERE request_id = $1;
 SELECT * FROM work_items WHERE request_id = $1 FOR UPDATE;
 
 -- name: apply_correction
--- $1 id, $2 type, $3 urgency, $4 queue, $5 priority, $6 due_at, $7 keep the claim
+-- $1 id, $2 type, $3 urgency, $4 queue, $5 priority, $6 due_at, $7 keep the claim,
+-- $8 the human label: 'corrected' (new type/urgency) or 'confirmed' (the model's kept)
 UPDATE work_items
 SET type = $2, urgency = $3, queue = $4, priority = $5, due_at = $6,
-    needs_review = false, corrected = true, updated_at = now(),
+    needs_review = false, updated_at = now(),
+    corrected = corrected OR $8::text = 'corrected',
+    confirmed = confirmed OR $8::text = 'confirmed',
     status = CASE WHEN $7::boolean THEN status ELSE 'waiting' END,
     claimed_by = CASE WHEN $7::boolean THEN claimed_by END,
     claimed_at = CASE WHEN $7::boolean THEN claimed_at END,
@@ -199,7 +202,7 @@ FROM audit_events WHERE request_id = $1 ORDER BY id;
 
 -- name: item_corrections
 SELECT at, actor, model_version, before_type, after_type, before_urgency, after_urgency,
-       before_queue, after_queue, reason
+       before_queue, after_queue, reason, kind
 FROM corrections WHERE request_id = $1 ORDER BY id;
 
 -- name: list_items
@@ -243,7 +246,7 @@ FROM received_requests WHERE request_id = $1;
 -- name: export_completed
 -- $1 completed since. Final labels: the human-confirmed or corrected type/urgency.
 SELECT request_id, subject, body, attachments, language, type, urgency, corrected,
-       model_version, completed_at
+       confirmed, model_version, completed_at
 FROM work_items
 WHERE status = 'done' AND purged_at IS NULL AND completed_at >= $1
 ORDER BY completed_at, request_id;
@@ -299,3 +302,27 @@ SELECT request_id,
        concat_ws(E'\n', external_id, subject, body, attachments::text, metadata::text) AS text
 FROM work_items
 WHERE concat_ws(E'\n', external_id, subject, body, attachments::text, metadata::text) ~* $1;
+
+-- Issue 16: a reviewer confirms the model's prediction (a human label, like a correction).
+
+-- name: insert_confirmation
+-- $1 id, $2 actor, $3 model version, $4 type, $5 urgency, $6 before queue, $7 after queue,
+-- $8 reason
+INSERT INTO corrections (request_id, actor, model_version, before_type, after_type,
+                         before_urgency, after_urgency, before_queue, after_queue, reason, kind)
+VALUES ($1, $2, $3, $4, $4, $5, $5, $6, $7, $8, 'confirmed');
+
+-- name: model_agreement
+-- $1 labelled since. Accuracy over time: per model version that decided, ISO week of the
+-- human label and final type, how many items people labelled (corrected or confirmed)
+-- and how many of them the model had right.
+SELECT w.model_version, date_trunc('week', l.labelled_at) AS week, w.type,
+       count(*) AS labelled,
+       count(*) FILTER (WHERE w.model_type = w.type) AS type_agreed,
+       count(*) FILTER (WHERE w.model_urgency = w.urgency) AS urgency_agreed
+FROM work_items w
+JOIN (SELECT request_id, max(at) AS labelled_at FROM corrections
+      WHERE at >= $1 GROUP BY request_id) l USING (request_id)
+WHERE w.corrected OR w.confirmed
+GROUP BY w.model_version, week, w.type
+ORDER BY week DESC, w.model_version, w.type;

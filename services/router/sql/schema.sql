@@ -42,6 +42,7 @@ CREATE TABLE work_items (
     queued_at        timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
     purged_at        timestamptz,
+    confirmed        boolean NOT NULL DEFAULT false,
     CONSTRAINT work_items_status_check CHECK (status IN ('waiting', 'claimed', 'done')),
     CONSTRAINT work_items_urgency_check
         CHECK (urgency IN ('critical', 'high', 'normal', 'low')),
@@ -53,6 +54,7 @@ CREATE TABLE work_items (
 COMMENT ON TABLE work_items IS
     'One item per request: request content, classification, routing and workflow state';
 COMMENT ON COLUMN work_items.type IS 'current type: the model''s, or a human correction';
+COMMENT ON COLUMN work_items.confirmed IS 'a person confirmed the model''s type and urgency';
 COMMENT ON COLUMN work_items.classification IS
     'the classifier''s output: confidences, review reasons, explanation';
 
@@ -76,7 +78,7 @@ CREATE TABLE audit_events (
     CONSTRAINT audit_events_event_check CHECK (event IN (
         'routed', 'claimed', 'lease_expired', 'heartbeat', 'released', 'completed',
         'corrected', 'reassigned', 'purged', 'erased', 'letter_drafted', 'letter_edited',
-        'letter_validated'))
+        'letter_validated', 'confirmed'))
 );
 
 COMMENT ON TABLE audit_events IS 'Append-only history of every event on a work item';
@@ -95,12 +97,15 @@ CREATE TABLE corrections (
     after_urgency  text NOT NULL,
     before_queue   text NOT NULL,
     after_queue    text NOT NULL,
-    reason         text
+    reason         text,
+    kind           text NOT NULL DEFAULT 'corrected',
+    CONSTRAINT corrections_kind_check CHECK (kind IN ('corrected', 'confirmed'))
 );
 
 COMMENT ON TABLE corrections IS 'Human corrections of type/urgency: training data';
 
 CREATE INDEX corrections_request ON corrections (request_id);
+CREATE INDEX corrections_at ON corrections (at);
 
 CREATE TABLE received_requests (
     request_id  uuid PRIMARY KEY,
@@ -244,3 +249,44 @@ CREATE TABLE documents (
 COMMENT ON TABLE documents IS
     'Original files of requests (claim-check): events carry only their references';
 COMMENT ON COLUMN documents.problem IS 'why an unreadable document could not be read (a code)';
+
+CREATE TABLE model_versions (
+    version          text PRIMARY KEY,
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    artifact         text NOT NULL,
+    training_sha256  text NOT NULL,
+    embedder         jsonb NOT NULL,
+    metrics          jsonb NOT NULL DEFAULT '{}'::jsonb,
+    report           text,
+    state            text NOT NULL DEFAULT 'candidate',
+    shadow           boolean NOT NULL DEFAULT false,
+    promoted_by      text,
+    promoted_at      timestamptz,
+    forced           boolean NOT NULL DEFAULT false,
+    previous_version text REFERENCES model_versions (version),
+    CONSTRAINT model_versions_state_check CHECK (state IN ('candidate', 'active', 'retired'))
+);
+
+COMMENT ON TABLE model_versions IS
+    'Registry of trained models: artifact folder, data fingerprint, evaluation, state';
+
+-- At most one active version at any time.
+CREATE UNIQUE INDEX model_versions_one_active ON model_versions (state) WHERE state = 'active';
+
+CREATE TABLE model_events (
+    id      bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at      timestamptz NOT NULL DEFAULT now(),
+    version text NOT NULL REFERENCES model_versions (version),
+    event   text NOT NULL,
+    actor   text NOT NULL,
+    details jsonb NOT NULL DEFAULT '{}'::jsonb,
+    CONSTRAINT model_events_event_check CHECK (event IN (
+        'registered', 'promoted', 'promotion_refused', 'rolled_back', 'shadow_on', 'shadow_off'))
+);
+
+COMMENT ON TABLE model_events IS 'Append-only audit of model registrations, promotions, rollbacks';
+
+CREATE TRIGGER model_events_append_only BEFORE UPDATE OR DELETE ON model_events
+    FOR EACH ROW EXECUTE FUNCTION forbid_change();
+CREATE TRIGGER model_events_no_truncate BEFORE TRUNCATE ON model_events
+    FOR EACH STATEMENT EXECUTE FUNCTION forbid_change();

@@ -1,4 +1,4 @@
-"""The buttons: take next, complete, release, reassign, correct, extend the claim.
+"""The buttons: take next, complete, release, reassign, correct, confirm, extend the claim.
 
 Every form is a POST carrying the session's CSRF token. The rules are the
 router's own (``Workflow``); a refusal is shown on the item page, re-read so the
@@ -101,6 +101,8 @@ async def _apply(page: Page, item_id: str, action: str, form: FormData) -> tuple
             raise Invalid(f"unknown urgency {urgency!r}", code="invalid_urgency")
         type_ = text(form, "type")
         return "corrected", await flow.correct(who, item_id, type_, urgency, reason_of(form))
+    if action == "confirm":
+        return "confirmed", await flow.confirm(who, item_id, reason_of(form))
     raise Invalid(f"unknown action {action!r}", code="unknown_action")
 
 

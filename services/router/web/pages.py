@@ -38,6 +38,18 @@ async def overview(page: PageDep) -> Response:
     )
 
 
+@router.get("/models")
+async def models(page: PageDep) -> Response:
+    """Accuracy over time of each model version against the human labels (leads)."""
+    if page.user is None:
+        return page.to_login()
+    try:
+        accuracy = await page.router.views.agreement(page.user, 12)
+    except ApiError as exc:
+        return page.problem(exc)
+    return page.render("models.html", accuracy=accuracy, current="models")
+
+
 @router.get("/queues/rows")
 async def overview_rows(page: PageDep) -> Response:
     """The overview's table body, fetched by the page when a queue changes."""

@@ -43,7 +43,7 @@ def _summary(event: dict[str, Any]) -> dict[str, Any]:
     if kind == "corrected":
         before, after = d.get("before") or {}, d.get("after") or {}
         return {"before": before, "after": after}
-    if kind == "completed":
+    if kind in ("completed", "confirmed"):
         return {"type": d.get("type", ""), "urgency": d.get("urgency", "")}
     return {}
 

@@ -152,6 +152,8 @@ def test_buttons_follow_the_rules_of_the_desk() -> None:
     assert "/complete" not in done and "/release" not in done and "/correct" not in done
     for html in (mine, theirs, lead):
         assert html.count('name="csrf" value="tok"') == html.count('method="post"')
+    assert "/confirm" in mine and "/confirm" in lead and "/confirm" not in theirs
+    assert "/confirm" not in item_page(fake_item(corrected=True))  # already a human label
 
 
 def test_item_view_keeps_the_top_three_scores_in_order() -> None:
