@@ -17,10 +17,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from services.router import api
+from services.router import api, kpi_api
 from services.router.auth import Authenticator, load_users
 from services.router.consumer import ClassifiedWriter, ReceivedRecorder
 from services.router.db import create_pool, load_queries
+from services.router.insights import Insights
 from services.router.metrics import RouterMetrics, refresh_forever, stop_task
 from services.router.migrate import check_current
 from services.router.rules import Routing, load_rules
@@ -175,6 +176,8 @@ def create_app(settings: RouterSettings, routing: Routing | None = None) -> Fast
     app.add_exception_handler(NotStarted, _not_started)
     Probes(state.registry, lambda: _not_ready(state)).install(app)
     app.include_router(api.router)
+    app.state.insights = Insights(state)  # KPIs and forecasts (its router refits daily)
+    app.include_router(kpi_api.router)
     app.include_router(web_router)  # the team-lead page under /ui
     metrics = HttpMetrics(state.registry, "router")
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics, routes=app.router.routes)

@@ -1,8 +1,9 @@
 """Who is calling: team-lead/agent identities and intake sources.
 
 Users come from ``TRIAGE_ROUTER_USERS`` (JSON) and/or a YAML file, each with a
-hashed token, the queues they may see (``"*"`` = all) and a role (``agent`` or
-``lead``; a lead may release, reassign and correct items other people hold).
+hashed token, the queues they may see (``"*"`` = all) and a role (``agent``, ``lead``
+or ``manager``; a lead may release, reassign and correct items other people hold; leads
+and managers read the KPIs of their queues).
 A trusted auth proxy may name the user in a header instead of a token; the
 header is honoured only when enabled and, if proxy addresses are configured,
 only from those. Intake sources authenticate with their ingest API key.
@@ -36,7 +37,7 @@ class UserSpec(BaseModel):
 
     token_sha256: str | None = Field(default=None, pattern=_HASH)
     queues: list[str] = Field(min_length=1)
-    role: Literal["agent", "lead"] = "agent"
+    role: Literal["agent", "lead", "manager"] = "agent"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SQL_DIR = Path(__file__).with_name("sql")
 _NAME = re.compile(r"^--\s*name:\s*(\S+)\s*$")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+R = TypeVar("R")
 
 
 class QueryFileError(ValueError):
@@ -69,18 +70,24 @@ class Queries:
     @classmethod
     def from_statements(cls, statements: Mapping[str, str], origin: str = "queries.sql") -> Queries:
         """The registry of ``statements``, which must name exactly this class's attributes."""
-        expected = {f.name for f in fields(cls)}
-        missing, extra = sorted(expected - statements.keys()), sorted(statements.keys() - expected)
-        if missing or extra:
-            raise QueryFileError(
-                f"{origin} and services.router.db.Queries disagree: "
-                f"missing from the file {missing}, not in the class {extra}"
-            )
-        return cls(**statements)
+        return registry(cls, statements, origin)
 
     @classmethod
     def names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
+
+
+def registry(cls: type[R], statements: Mapping[str, str], origin: str) -> R:
+    """``cls`` (a dataclass of ``str`` slots) filled from a file's statements, which must
+    name exactly its attributes: shared by every query file's registry."""
+    expected = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    missing, extra = sorted(expected - statements.keys()), sorted(statements.keys() - expected)
+    if missing or extra:
+        raise QueryFileError(
+            f"{origin} and {cls.__module__}.{cls.__name__} disagree: "
+            f"missing from the file {missing}, not in the class {extra}"
+        )
+    return cls(**statements)
 
 
 def parse_statements(text: str, origin: str = "queries.sql") -> dict[str, str]:

@@ -9,12 +9,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.router.web.settings import WebSettings
 from shared.settings import DatabaseSettings, HttpSettings, IntakeKeySettings, KafkaSettings
 
 DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
+
+
+class QueueCapacity(BaseModel):
+    """What a queue's team can handle in a day: agents x items per agent per day."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agents: float = Field(gt=0, description="agents working the queue (full-time equivalents)")
+    items_per_day: float = Field(gt=0, description="items one agent completes in a day")
+
+    @property
+    def per_day(self) -> float:
+        return self.agents * self.items_per_day
 
 
 class RouterSettings(KafkaSettings, HttpSettings, DatabaseSettings, IntakeKeySettings, WebSettings):
@@ -53,4 +66,13 @@ class RouterSettings(KafkaSettings, HttpSettings, DatabaseSettings, IntakeKeySet
     router_proxy_header: str = Field("X-Auth-User", description="header the auth proxy sets")
     router_trusted_proxies: list[str] = Field(
         default_factory=list, description="proxy addresses/CIDRs allowed to set the header"
+    )
+
+    # Demand forecast (issue 17)
+    router_forecast_days: int = Field(
+        14, ge=1, le=60, description="days ahead the demand forecast covers"
+    )
+    router_queue_capacity: dict[str, QueueCapacity] = Field(
+        default_factory=dict,
+        description='JSON {"queue": {"agents": 3, "items_per_day": 25}}: forecast capacity alert',
     )

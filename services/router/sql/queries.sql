@@ -68,6 +68,7 @@ WITH waiting AS (
 ), claimed AS (
     UPDATE work_items w
     SET status = 'claimed', claimed_by = $2, claimed_at = now(),
+        first_claimed_at = coalesce(w.first_claimed_at, now()),
         lease_expires_at = now() + make_interval(secs => $3), updated_at = now()
     FROM next n
     WHERE w.request_id = n.request_id

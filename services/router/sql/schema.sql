@@ -42,6 +42,7 @@ CREATE TABLE work_items (
     queued_at        timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
     purged_at        timestamptz,
+    first_claimed_at timestamptz,
     CONSTRAINT work_items_status_check CHECK (status IN ('waiting', 'claimed', 'done')),
     CONSTRAINT work_items_urgency_check
         CHECK (urgency IN ('critical', 'high', 'normal', 'low')),
@@ -55,6 +56,8 @@ COMMENT ON TABLE work_items IS
 COMMENT ON COLUMN work_items.type IS 'current type: the model''s, or a human correction';
 COMMENT ON COLUMN work_items.classification IS
     'the classifier''s output: confidences, review reasons, explanation';
+COMMENT ON COLUMN work_items.first_claimed_at IS
+    'when an agent first claimed the item: the end of its waiting time (KPIs)';
 
 -- Claim and listing walk the open items in serving order. Waiting and claimed items
 -- have separate indexes so that a claimed item leaves the index that claimers scan.
@@ -64,6 +67,10 @@ CREATE INDEX work_items_claimed ON work_items (queue, priority, due_at, request_
     WHERE status = 'claimed';
 -- Export and purge select completed items by completion time.
 CREATE INDEX work_items_completed ON work_items (completed_at) WHERE status = 'done';
+-- KPIs (kpis.sql) select by reception time and read only these columns: index-only scans.
+CREATE INDEX work_items_kpi ON work_items (received_at)
+    INCLUDE (queue, type, model_type, urgency, model_urgency, language, model_version,
+             needs_review, status, due_at, completed_at, first_claimed_at);
 
 CREATE TABLE audit_events (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
