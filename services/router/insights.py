@@ -102,6 +102,7 @@ class Insights:
         self.queries = queries or load_kpi_queries()
         self.tz = state.routing.tz
         self._cache: dict[str, QueueForecast] = {}
+        self._basis: dict[str, tuple[date, tuple[tuple[date, int], ...]]] = {}
         self._lock = asyncio.Lock()
         registry = state.registry
         self.expected_peak = Gauge(
@@ -135,38 +136,36 @@ class Insights:
         return spec.per_day if spec else None
 
     async def forecast(self, queue: str) -> QueueForecast:
-        """Today's forecast of ``queue``: fitted at most once a day (then cached)."""
-        today = self.today()
-        cached = self._cache.get(queue)
-        if cached is not None and cached.fitted_on == today:
-            return cached
-        async with self._lock:  # one fit at a time: the CPU is the services' too
-            cached = self._cache.get(queue)
-            if cached is not None and cached.fitted_on == today:
-                return cached
-            return (await self._fit([queue], today))[queue]
+        """Today's forecast of ``queue``. The daily counts are read every time (an
+        index-only scan of half a year: milliseconds); the model is refitted only
+        when they differ from those of the cached fit: once a day, or after history
+        was loaded (``triage demo-history``)."""
+        return (await self._fit([queue], self.today()))[queue]
 
     async def refresh_all(self) -> None:
-        async with self._lock:
-            await self._fit(self.state.routing.queues, self.today())
+        await self._fit(self.state.routing.queues, self.today())
 
     async def _fit(self, queues: list[str], today: date) -> dict[str, QueueForecast]:
         first = today - timedelta(days=FIT_DAYS)
         counts = await self.store.arrivals(first, today - timedelta(days=1), None, queues)
         horizon = self.state.settings.router_forecast_days
         calendar = self.state.routing.calendar
+        basis = {q: (today, tuple(sorted(counts.get(q, {}).items()))) for q in queues}
+        async with self._lock:  # one fit at a time: the CPU is the services' too
+            stale = [q for q in queues if self._basis.get(q) != basis[q]]
 
-        def fit_all() -> dict[str, QueueForecast]:
-            return {
-                q: build_forecast(q, counts.get(q, {}), today, horizon, calendar, self.capacity(q))
-                for q in queues
-            }
+            def fit_stale() -> dict[str, QueueForecast]:
+                return {
+                    q: build_forecast(
+                        q, counts.get(q, {}), today, horizon, calendar, self.capacity(q)
+                    )
+                    for q in stale
+                }
 
-        fitted = await asyncio.to_thread(fit_all)
-        for queue, result in fitted.items():
-            self._cache[queue] = result
-            self._publish(result)
-        return fitted
+            for queue, result in (await asyncio.to_thread(fit_stale)).items():
+                self._cache[queue], self._basis[queue] = result, basis[queue]
+                self._publish(result)
+        return {q: self._cache[q] for q in queues}
 
     def _publish(self, result: QueueForecast) -> None:
         peak = max((d.expected for d in result.days), default=0.0)
