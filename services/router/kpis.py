@@ -103,7 +103,9 @@ def kpi_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """One ``kpi_periods`` row with its rates (None when there is nothing to divide)."""
     out: dict[str, Any] = {"period": row["period"], "key": row["key"]}
     out.update({name: int(row[name]) for name in COUNTS})
-    out.update({name: _seconds(row[name]) for name in DURATIONS})
+    for kind in ("handling", "waiting"):
+        p50, p90 = row[f"{kind}_s"] or (None, None)
+        out[f"{kind}_p50_s"], out[f"{kind}_p90_s"] = _seconds(p50), _seconds(p90)
     decided = out["on_time"] + out["completed_late"] + out["open_past_due"]
     out["sla_compliance"] = ratio(out["on_time"], decided)
     out["review_share"] = ratio(out["via_review"], out["received"])

@@ -22,14 +22,12 @@ SELECT date_trunc($3, received_at AT TIME ZONE $7)::date AS period,
        END AS key,
        count(*) AS received,
        count(*) FILTER (WHERE status = 'done') AS completed,
-       percentile_cont(0.5) WITHIN GROUP (
-           ORDER BY extract(epoch FROM completed_at - received_at)) AS handling_p50_s,
-       percentile_cont(0.9) WITHIN GROUP (
-           ORDER BY extract(epoch FROM completed_at - received_at)) AS handling_p90_s,
-       percentile_cont(0.5) WITHIN GROUP (
-           ORDER BY extract(epoch FROM first_claimed_at - received_at)) AS waiting_p50_s,
-       percentile_cont(0.9) WITHIN GROUP (
-           ORDER BY extract(epoch FROM first_claimed_at - received_at)) AS waiting_p90_s,
+       -- one sort per duration for both quantiles; date_part gives a double
+       -- (extract gives numeric since PostgreSQL 14: several times slower to sort)
+       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
+           ORDER BY date_part('epoch', completed_at - received_at)) AS handling_s,
+       percentile_cont(ARRAY[0.5, 0.9]) WITHIN GROUP (
+           ORDER BY date_part('epoch', first_claimed_at - received_at)) AS waiting_s,
        count(*) FILTER (WHERE completed_at <= due_at) AS on_time,
        count(*) FILTER (WHERE completed_at > due_at) AS completed_late,
        count(*) FILTER (WHERE status <> 'done' AND due_at < $8) AS open_past_due,

@@ -9,7 +9,6 @@ import pytest
 
 from services.router.kpis import (
     COUNTS,
-    DURATIONS,
     KpiRequest,
     kpi_row,
     require_kpi_access,
@@ -45,7 +44,7 @@ def test_bounds_are_local_days_across_the_dst_change() -> None:
 def _row(**values: object) -> dict[str, object]:
     row: dict[str, object] = {"period": date(2025, 11, 10), "key": "all"}
     row.update({c: 0 for c in COUNTS})
-    row.update({d: None for d in DURATIONS})
+    row.update(handling_s=None, waiting_s=None)
     row.update(values)
     return row
 
@@ -59,7 +58,7 @@ def test_rates_leave_undecided_items_out_and_never_divide_by_zero() -> None:
             open_past_due=1,
             via_review=2,
             type_corrected=1,
-            handling_p50_s=3600.12345,
+            handling_s=[3600.12345, 7200.0],
         )
     )
     assert out["sla_compliance"] == 0.75 and out["review_share"] == 0.2
