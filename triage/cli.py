@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "export-training": ("services.router.export", "export corrected items as training CSV"),
     "purge": ("services.router.purge", "remove personal data of old completed items"),
     "hash-key": ("shared.auth", "hash an API key or token for the configuration"),
+    "demo-history": ("triage.demo_history_cli", "fill a local database with a synthetic year"),
 }
 
 

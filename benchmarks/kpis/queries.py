@@ -63,7 +63,7 @@ SELECT gen_random_uuid(), 'bench', 'k-' || g, 'web', r.at, 'Demande', $2, '[]', 
 FROM generate_series(1, $1) AS g
 CROSS JOIN LATERAL (SELECT $3::timestamptz - make_interval(secs => 365 * 86400.0 * g / $1)
                     AS at) AS r
-CROSS JOIN LATERAL (SELECT ($4::text[])[1 + (g * 7919) % 11] AS name) AS q
+CROSS JOIN LATERAL (SELECT ($4::text[])[1 + (g::bigint * 7919) % 11] AS name) AS q
 CROSS JOIN LATERAL (SELECT (ARRAY['critical', 'high', 'normal', 'low'])[1 + g % 4] AS urgency,
                            1 + g % 4 AS priority) AS u
 CROSS JOIN LATERAL (SELECT

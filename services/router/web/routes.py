@@ -21,7 +21,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from starlette.responses import Response
 
 from services.router.state import RouterState
-from services.router.web import actions, pages
+from services.router.web import actions, kpi_page, pages
 from services.router.web.context import LANG_COOKIE, PREFIX, PageDep, WebState, safe_next
 from services.router.web.i18n import LANGUAGES
 from services.router.web.live import QueueEvents
@@ -141,3 +141,4 @@ async def static(name: str) -> Response:
 router.include_router(entry)
 router.include_router(pages.router)
 router.include_router(actions.router)
+router.include_router(kpi_page.router)
