@@ -31,24 +31,14 @@ from services.router.db import load_queries
 from services.router.kpi_store import load_kpi_queries
 from services.router.kpis import KpiRequest
 from services.router.migrate import migrate
+from services.router.rules import load_rules
+from services.router.settings import DEFAULT_RULES
 
 log = logging.getLogger(__name__)
 SECTION = "## KPI queries on a year of history"
 TZ = "Europe/Brussels"
 END = date(2026, 11, 30)
-QUEUES = [
-    "social_integration_income",
-    "energy_aid",
-    "housing",
-    "urgent_medical_aid",
-    "debt_mediation",
-    "food_aid",
-    "disability_support",
-    "civil_status",
-    "general_information",
-    "review",
-    "fallback",
-]
+QUEUES = load_rules(DEFAULT_RULES).queues  # the demo rules' eleven queues
 
 SEED = """
 INSERT INTO work_items (request_id, source, external_id, channel, received_at, subject, body,

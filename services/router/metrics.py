@@ -110,20 +110,20 @@ class RouterMetrics:
             buckets=QUEUE_LATENCY_BUCKETS,
             registry=registry,
         )
+
         # KPIs (issue 17): the waiting and handling times people see, and SLA outcomes.
-        self.item_handling = Histogram(
+        def item_time(name: str, doc: str) -> Histogram:
+            return Histogram(
+                name, doc, ["queue", "urgency"], buckets=ITEM_TIME_BUCKETS, registry=registry
+            )
+
+        self.item_handling = item_time(
             "triage_item_handling_seconds",
             "Reception to completion of work items, by queue and urgency",
-            ["queue", "urgency"],
-            buckets=ITEM_TIME_BUCKETS,
-            registry=registry,
         )
-        self.item_waiting = Histogram(
+        self.item_waiting = item_time(
             "triage_item_waiting_seconds",
             "Reception to the first claim of work items, by queue and urgency",
-            ["queue", "urgency"],
-            buckets=ITEM_TIME_BUCKETS,
-            registry=registry,
         )
         self.sla_outcomes = counter(
             "sla_completions_total",
