@@ -72,7 +72,7 @@ system-deps:
 	fi
 
 run: install model
-	$(PY) -m triage up
+	$(PY) -m triage up $(if $(PROMETHEUS),--prometheus)
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -124,3 +124,10 @@ bench-letters: install
 
 clean:
 	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache
+
+# KPIs and demand forecast (issue 17): docs/benchmarks.md sections
+bench-kpis: install
+	$(PY) -m benchmarks.kpis.queries --docs docs/benchmarks.md
+
+bench-forecast: install
+	OMP_NUM_THREADS=1 $(PY) -m benchmarks.kpis.backtest --docs docs/benchmarks.md

@@ -190,17 +190,38 @@ def _create_database(server: PostgresServer, name: str) -> None:
     asyncio.run(create())
 
 
+def _start_prometheus(stack: LocalStack) -> subprocess.Popen[bytes]:
+    from stack import prometheus
+
+    port = prometheus.PORT if _port_free(prometheus.PORT) else procs.free_port()
+    urls = {s.name: s.url for s in stack.running.values()}
+    proc, url = prometheus.start(stack.state_dir, urls, port)
+    log.info("prometheus on %s (alerts: %s/alerts)", url, url)
+    return proc
+
+
+def _stop(proc: subprocess.Popen[bytes] | None) -> None:
+    if proc is not None:
+        procs.stop(proc)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="triage up", description=__doc__)
     parser.add_argument(
         "--state-dir", type=Path, default=Path(os.environ.get("TRIAGE_STATE_DIR", ".triage"))
     )
     parser.add_argument("--only", nargs="*", choices=SERVICES, help="start only these services")
+    parser.add_argument(
+        "--prometheus",
+        action="store_true",
+        help="also start a local Prometheus (Debian package) with the alert rules",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s up: %(message)s")
     stack = LocalStack(args.state_dir.resolve(), tuple(args.only or SERVICES), fixed_ports=True)
     stopping = threading.Event()
     started = threading.Event()
+    monitor: subprocess.Popen[bytes] | None = None
 
     def on_signal(*_: object) -> None:
         stopping.set()
@@ -211,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, on_signal)
     try:
         stack.start()
+        if args.prometheus:
+            monitor = _start_prometheus(stack)
         started.set()
         print(f"\nTriage is up:\n{stack.describe()}\n\nCtrl-C stops everything.", flush=True)
         while not stopping.wait(1.0):
@@ -225,9 +248,11 @@ def main(argv: list[str] | None = None) -> int:
     except (Exception, KeyboardInterrupt) as exc:
         if not isinstance(exc, KeyboardInterrupt):
             log.exception("the stack could not start; see the logs in %s", args.state_dir / "logs")
+        _stop(monitor)
         stack.stop()
         return 1
     print("stopping...", flush=True)
+    _stop(monitor)
     stack.stop()
     print("stopped.", flush=True)
     return 0

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "promote": ("triage.lifecycle.promote", "make a candidate model active (promotion gate)"),
     "rollback": ("triage.lifecycle.rollback", "return to the previously active model"),
     "models": ("triage.lifecycle.models_cli", "list, register or shadow model versions"),
+    "demo-history": ("triage.demo_history_cli", "fill a local database with a synthetic year"),
 }
 
 

@@ -17,11 +17,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
-from services.router import api
+from services.router import api, kpi_api
 from services.router.auth import Authenticator, load_users
 from services.router.consumer import ClassifiedWriter, ReceivedRecorder
 from services.router.db import create_pool, load_queries
 from services.router.deadletters import DeadLetterRecorder, load_deadletter_queries
+from services.router.insights import Insights
 from services.router.letters import api as letters_api
 from services.router.letters.book import LetterBook
 from services.router.metrics import RouterMetrics, refresh_forever, stop_task
@@ -196,6 +197,8 @@ def create_app(settings: RouterSettings, routing: Routing | None = None) -> Fast
     Probes(state.registry, lambda: _not_ready(state)).install(app)
     app.include_router(api.router)
     app.include_router(letters_api.router)
+    app.state.insights = Insights(state)  # KPIs and forecasts (its router refits daily)
+    app.include_router(kpi_api.router)
     app.include_router(web_router)  # the team-lead page under /ui
     metrics = HttpMetrics(state.registry, "router")
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics, routes=app.router.routes)

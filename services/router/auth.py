@@ -1,8 +1,9 @@
 """Who is calling: team-lead/agent identities and intake sources.
 
 Users come from ``TRIAGE_ROUTER_USERS`` (JSON) and/or a YAML file, each with a
-hashed token, the queues they may see (``"*"`` = all) and a role (``agent`` or
-``lead``; a lead may release, reassign and correct items other people hold).
+hashed token, the queues they may see (``"*"`` = all) and a role (``agent``, ``lead``
+or ``manager``; a lead may release, reassign and correct items other people hold; leads
+and managers read the KPIs of their queues).
 A trusted auth proxy may name the user in a header instead of a token; the
 header is honoured only when enabled and only from the listed proxy addresses
 (the real peer: the router does not rewrite it from ``X-Forwarded-For``), and
@@ -41,7 +42,7 @@ class UserSpec(BaseModel):
 
     token_sha256: str | None = Field(default=None, pattern=_HASH)
     queues: list[str] = Field(min_length=1)
-    role: Literal["agent", "lead"] = "agent"
+    role: Literal["agent", "lead", "manager"] = "agent"
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,26 @@ QUEUE_LATENCY_BUCKETS = (
 )
 
 
+# Reception -> first claim / completion: minutes (critical items) to weeks (low urgency).
+ITEM_TIME_BUCKETS = tuple(
+    float(s)
+    for s in (
+        300,
+        900,
+        3600,
+        14400,
+        28800,
+        86400,
+        172800,
+        345600,
+        604800,
+        1209600,
+        2419200,
+        4838400,
+    )
+)
+
+
 class RouterMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         def counter(name: str, doc: str, labels: list[str]) -> Counter:
@@ -99,6 +119,26 @@ class RouterMetrics:
             buckets=QUEUE_LATENCY_BUCKETS,
             registry=registry,
         )
+
+        # KPIs (issue 17): the waiting and handling times people see, and SLA outcomes.
+        def item_time(name: str, doc: str) -> Histogram:
+            return Histogram(
+                name, doc, ["queue", "urgency"], buckets=ITEM_TIME_BUCKETS, registry=registry
+            )
+
+        self.item_handling = item_time(
+            "triage_item_handling_seconds",
+            "Reception to completion of work items, by queue and urgency",
+        )
+        self.item_waiting = item_time(
+            "triage_item_waiting_seconds",
+            "Reception to the first claim of work items, by queue and urgency",
+        )
+        self.sla_outcomes = counter(
+            "sla_completions_total",
+            "Completed items by SLA outcome (on_time: completed by the due date, or late)",
+            ["queue", "outcome"],
+        )
         self._seen: set[tuple[str, ...]] = set()
 
     def record_label(self, item: Any, type_: str, urgency: str) -> None:
@@ -107,6 +147,18 @@ class RouterMetrics:
         for head, agreed in (("type", item["model_type"] == type_),
                              ("urgency", item["model_urgency"] == urgency)):  # fmt: skip
             self.human_labels.labels(version, head, str(agreed).lower()).inc()
+
+    def record_claim(self, row: Any) -> None:
+        """Waiting time, observed on an item's first claim only."""
+        if row["first_claimed_at"] == row["claimed_at"]:
+            waited = (row["claimed_at"] - row["received_at"]).total_seconds()
+            self.item_waiting.labels(row["queue"], row["urgency"]).observe(max(waited, 0.0))
+
+    def record_completion(self, row: Any) -> None:
+        handled = (row["completed_at"] - row["received_at"]).total_seconds()
+        self.item_handling.labels(row["queue"], row["urgency"]).observe(max(handled, 0.0))
+        outcome = "on_time" if row["completed_at"] <= row["due_at"] else "late"
+        self.sla_outcomes.labels(row["queue"], outcome).inc()
 
     def record_created(self, rows: list[Any]) -> None:
         for row in rows:

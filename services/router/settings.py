@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.router.letters.settings import LetterSettings
 from services.router.sla import parse_closed_day
@@ -17,6 +17,19 @@ from services.router.web.settings import WebSettings
 from shared.settings import DatabaseSettings, HttpSettings, IntakeKeySettings, KafkaSettings
 
 DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
+
+
+class QueueCapacity(BaseModel):
+    """What a queue's team can handle in a day: agents x items per agent per day."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agents: float = Field(gt=0, description="agents working the queue (full-time equivalents)")
+    items_per_day: float = Field(gt=0, description="items one agent completes in a day")
+
+    @property
+    def per_day(self) -> float:
+        return self.agents * self.items_per_day
 
 
 class RouterSettings(
@@ -79,3 +92,12 @@ class RouterSettings(
         for day in days:
             parse_closed_day(day)  # ValueError names the bad entry
         return days
+
+    # Demand forecast (issue 17)
+    router_forecast_days: int = Field(
+        14, ge=1, le=60, description="days ahead the demand forecast covers"
+    )
+    router_queue_capacity: dict[str, QueueCapacity] = Field(
+        default_factory=dict,
+        description='JSON {"queue": {"agents": 3, "items_per_day": 25}}: forecast capacity alert',
+    )

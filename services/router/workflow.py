@@ -105,6 +105,7 @@ class Workflow:
             return None
         self.on_change(queue)
         self.metrics.claims.labels(queue).inc()
+        self.metrics.record_claim(row)
         if row["previous_status"] == "claimed":
             self.metrics.lease_expiries.labels(queue).inc()
         return dict(row)
@@ -127,6 +128,7 @@ class Workflow:
             raise await self._explain(who, item_id, "complete")
         self.on_change(row["queue"])
         self.metrics.completions.labels(row["queue"]).inc()
+        self.metrics.record_completion(row)
         return dict(row)
 
     async def release(self, who: Principal, value: str) -> dict[str, Any]:

@@ -68,6 +68,7 @@ WITH waiting AS (
 ), claimed AS (
     UPDATE work_items w
     SET status = 'claimed', claimed_by = $2, claimed_at = now(),
+        first_claimed_at = coalesce(w.first_claimed_at, now()),
         lease_expires_at = now() + make_interval(secs => $3), updated_at = now()
     FROM next n
     WHERE w.request_id = n.request_id
@@ -111,14 +112,16 @@ WITH updated AS (
         lease_expires_at = NULL, updated_at = now()
     WHERE request_id = $1 AND status = 'claimed' AND claimed_by = $2
       AND ($3::text[] IS NULL OR queue = ANY ($3))
-    RETURNING request_id, queue, priority, type, urgency, corrected, completed_at
+    RETURNING request_id, queue, priority, type, urgency, corrected, completed_at,
+              received_at, due_at
 ), audit AS (
     INSERT INTO audit_events (request_id, event, actor, queue, details)
     SELECT request_id, 'completed', $2, queue,
            jsonb_build_object('type', type, 'urgency', urgency, 'corrected', corrected)
     FROM updated
 )
-SELECT request_id, queue, priority, type, urgency, corrected, completed_at FROM updated;
+SELECT request_id, queue, priority, type, urgency, corrected, completed_at, received_at, due_at
+FROM updated;
 
 -- name: release
 -- $1 id, $2 actor, $3 caller is a lead (may release anybody's claim), $4 visible queues

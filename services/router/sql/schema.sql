@@ -43,6 +43,7 @@ CREATE TABLE work_items (
     updated_at       timestamptz NOT NULL DEFAULT now(),
     purged_at        timestamptz,
     confirmed        boolean NOT NULL DEFAULT false,
+    first_claimed_at timestamptz,
     CONSTRAINT work_items_status_check CHECK (status IN ('waiting', 'claimed', 'done')),
     CONSTRAINT work_items_urgency_check
         CHECK (urgency IN ('critical', 'high', 'normal', 'low')),
@@ -57,6 +58,8 @@ COMMENT ON COLUMN work_items.type IS 'current type: the model''s, or a human cor
 COMMENT ON COLUMN work_items.confirmed IS 'a person confirmed the model''s type and urgency';
 COMMENT ON COLUMN work_items.classification IS
     'the classifier''s output: confidences, review reasons, explanation';
+COMMENT ON COLUMN work_items.first_claimed_at IS
+    'when an agent first claimed the item: the end of its waiting time (KPIs)';
 
 -- Claim and listing walk the open items in serving order. Waiting and claimed items
 -- have separate indexes so that a claimed item leaves the index that claimers scan.
@@ -66,6 +69,10 @@ CREATE INDEX work_items_claimed ON work_items (queue, priority, due_at, request_
     WHERE status = 'claimed';
 -- Export and purge select completed items by completion time.
 CREATE INDEX work_items_completed ON work_items (completed_at) WHERE status = 'done';
+-- KPIs (kpis.sql) select by reception time and read only these columns: index-only scans.
+CREATE INDEX work_items_kpi ON work_items (received_at)
+    INCLUDE (queue, type, model_type, urgency, model_urgency, language, model_version,
+             needs_review, status, due_at, completed_at, first_claimed_at);
 
 CREATE TABLE audit_events (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from services.router.auth import client_address, parse_networks
 from services.router.state import RouterState
-from services.router.web import actions, documents, letters, pages
+from services.router.web import actions, documents, kpi_page, letters, pages
 from services.router.web.context import (
     LANG_COOKIE,
     PREFIX,
@@ -175,3 +175,4 @@ router.include_router(pages.router)
 router.include_router(letters.router)
 router.include_router(actions.router)
 router.include_router(documents.router)
+router.include_router(kpi_page.router)

@@ -152,7 +152,10 @@ def test_intake_source_from_its_api_key() -> None:
     [
         ({"token_sha256": "plain", "queues": ["x"]}, "user 'u': token_sha256: String should"),
         ({"queues": []}, "user 'u': queues: List should have at least 1 item"),
-        ({"queues": ["x"], "role": "admin"}, "user 'u': role: Input should be 'agent' or 'lead'"),
+        (
+            {"queues": ["x"], "role": "admin"},
+            "user 'u': role: Input should be 'agent', 'lead' or 'manager'",
+        ),
         ({"queues": ["x"], "password": "x"}, "user 'u': password: Extra inputs"),
     ],
 )
