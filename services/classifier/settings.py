@@ -46,7 +46,11 @@ class ExtractionSettings(DatabaseSettings):
         512, ge=128, description="address-space cap of each extraction worker (MiB)"
     )
     extract_timeout_s: float = Field(
-        300.0, gt=0, description="longest extraction of one file (its worker is killed after)"
+        240.0,
+        gt=0,
+        le=280,
+        description="longest extraction of one request's files (a worker past it is killed);"
+        " under the consumer's 5-minute poll interval",
     )
     extract_max_chars: int = Field(
         50_000,

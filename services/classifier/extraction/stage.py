@@ -101,7 +101,11 @@ class Extractor:
         for item in items:
             event: RequestReceived = item.event
             documents = await self._documents(event.request_id)
-            results = {d.document_id: await self._extract(d) for d in documents}
+            # One budget for all the files of a request: the consumer must come back to
+            # the broker within its poll interval (5 minutes), or the group rebalances
+            # and the request would be extracted again, for ever.
+            deadline = time.monotonic() + self.pool.timeout_s
+            results = {d.document_id: await self._extract(d, deadline) for d in documents}
             extracted = with_text(event, results, self.max_chars)
             await self._mark(extracted)
             await self._publish(extracted)
@@ -118,9 +122,12 @@ class Extractor:
         except Exception as exc:
             raise TransientError("recording the extraction outcome failed") from exc
 
-    async def _extract(self, document: StoredDocument) -> Extracted | str:
+    async def _extract(self, document: StoredDocument, deadline: float) -> Extracted | str:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return "timeout"
         start = time.perf_counter()
-        result = await self.pool.extract(document.content_type, document.data, self.limits)
+        result = await self.pool.extract(document.content_type, document.data, self.limits, left)
         self.metrics.observe(result, time.perf_counter() - start)
         if isinstance(result, str):
             log.info("document %s unreadable: %s", document.document_id, result)

@@ -140,7 +140,11 @@ class _Store:
 
 
 class _Pool:
-    async def extract(self, content_type: str, data: bytes, limits: Limits) -> Extracted | str:
+    timeout_s = 60.0
+
+    async def extract(
+        self, content_type: str, data: bytes, limits: Limits, timeout_s: float | None = None
+    ) -> Extracted | str:
         return extract(content_type, data, limits) if data != b"bad" else "corrupt"
 
 
