@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 # Namespace for deterministic request ids: uuid5(namespace, source + external_id).
 REQUEST_ID_NAMESPACE = uuid.UUID("6f0b7a36-2f3c-5d0e-9a57-7d1b0c1e7a11")
@@ -50,6 +50,12 @@ MAX_METADATA_ENTRIES = 50
 METADATA_KEY_CHARS = 64
 METADATA_VALUE_CHARS = 1000
 Label = Annotated[str, Field(max_length=LABEL_CHARS)]
+
+
+def _cut(limit: int) -> BeforeValidator:
+    """Cut a list or text to ``limit`` when read: an event from a release before the
+    bound (a rolling upgrade, a replay) is kept, not dead-lettered."""
+    return BeforeValidator(lambda v: v[:limit] if isinstance(v, list | str) else v)
 
 
 def request_id_for(source: str, external_id: str) -> str:
@@ -164,7 +170,8 @@ class Scored(_Event):
 class CueHit(_Event):
     cue: Label  # lexicon entry id, e.g. "energy_cutoff"
     level: Urgency  # the urgency this cue forces at least
-    snippet: Annotated[str, Field(max_length=MAX_SNIPPET_CHARS)]  # masked text around the match
+    # masked text around the match
+    snippet: Annotated[str, _cut(MAX_SNIPPET_CHARS), Field(max_length=MAX_SNIPPET_CHARS)]
 
 
 class Neighbour(_Event):
@@ -177,7 +184,9 @@ class Neighbour(_Event):
 class Explanation(_Event):
     top_types: list[Scored] = Field(default_factory=list, max_length=MAX_SCORES)
     top_urgencies: list[Scored] = Field(default_factory=list, max_length=MAX_SCORES)
-    cues: list[CueHit] = Field(default_factory=list, max_length=MAX_CUE_HITS)
+    cues: Annotated[list[CueHit], _cut(MAX_CUE_HITS)] = Field(
+        default_factory=list, max_length=MAX_CUE_HITS
+    )
     neighbours: list[Neighbour] = Field(default_factory=list, max_length=MAX_SCORES)
 
 

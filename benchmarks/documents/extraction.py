@@ -44,7 +44,7 @@ async def _ocr(pool: ExtractionPool, pages: int) -> list[float]:
 def ocr_seconds_per_page(pages: int = 8) -> dict[str, Any]:
     """Scanned pages (FR PNG and NL PDF page, alternately) through the service's pool:
     one worker, nice 10, Tesseract fra+nld+eng at 200 dpi."""
-    pool = ExtractionPool(workers=1, memory_bytes=1024 * 1024 * 1024, timeout_s=300)
+    pool = ExtractionPool(workers=1, memory_bytes=512 * 1024 * 1024, timeout_s=300)
     try:
         seconds = asyncio.run(_ocr(pool, pages))
     finally:

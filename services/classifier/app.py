@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 
+from services.classifier.extraction.stage import ExtractionMetrics
 from services.classifier.extraction.wiring import Extraction
 from services.classifier.pipeline import Classifier, Model
 from services.classifier.settings import ClassifierSettings
@@ -173,17 +174,21 @@ def load_classifier(settings: ClassifierSettings) -> Classifier:
 
 
 def _extraction(
-    settings: ClassifierSettings, broker: KafkaBroker, metrics: ConsumerMetrics
+    settings: ClassifierSettings,
+    broker: KafkaBroker,
+    metrics: ConsumerMetrics,
+    extraction_metrics: ExtractionMetrics,
 ) -> Extraction | None:
     """The extraction stage of requests with files (``extraction/``), when enabled."""
     if not settings.extract_enabled:
         return None
-    return Extraction(settings, broker, metrics)
+    return Extraction(settings, broker, metrics, extraction_metrics)
 
 
 def create_app(settings: ClassifierSettings, classifier: Classifier | None = None) -> FastAPI:
     registry = new_registry()
     metrics = ClassifierMetrics(registry)
+    extraction_metrics = ExtractionMetrics(registry)  # listed from the start, like the rest
     http_metrics = HttpMetrics(registry, "classifier")
     broker = make_broker(settings, graceful_timeout=settings.graceful_timeout_s)
     state: dict[str, Any] = {"ready": False}
@@ -212,7 +217,7 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
             group_id=settings.classifier_group_id, max_records=settings.classifier_batch_size,
             batch_timeout_ms=settings.classifier_batch_wait_ms,
         )  # fmt: skip
-        extraction = _extraction(settings, broker, metrics.consumer)
+        extraction = _extraction(settings, broker, metrics.consumer, extraction_metrics)
         await ensure_topics(
             settings,
             [settings.topic_received, settings.topic_classified, settings.topic_deadletter,

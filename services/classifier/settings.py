@@ -43,10 +43,14 @@ class ExtractionSettings(DatabaseSettings):
     extract_group_id: str = Field("triage-extractor", description="its consumer group")
     extract_workers: int = Field(1, ge=1, le=16, description="extraction worker processes")
     extract_memory_mb: int = Field(
-        1024, ge=128, description="address-space cap of each extraction worker (MiB)"
+        512, ge=128, description="address-space cap of each extraction worker (MiB)"
     )
     extract_timeout_s: float = Field(
-        300.0, gt=0, description="longest extraction of one file (its worker is killed after)"
+        240.0,
+        gt=0,
+        le=280,
+        description="longest extraction of one request's files (a worker past it is killed);"
+        " under the consumer's 5-minute poll interval",
     )
     extract_max_chars: int = Field(
         50_000,

@@ -25,6 +25,9 @@ from shared.errors import ApiError, ErrorBody
 _JSON = (b"content-type", b"application/json")
 Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
 Parse = Callable[[Scope, bytes, str], IntakeRequest]
+# Bodies larger than this (files in base64) are parsed in a thread, off the event loop:
+# plain-text requests are never held while a large PDF is decoded and counted.
+OFF_LOOP_BYTES = 256 * 1024
 
 
 class ClientGone(Exception):
@@ -91,7 +94,11 @@ class Intake:
         ingest = self.ingest
         try:
             source, raw = await self._caller_and_body(scope, receive)
-            request_id = await ingest.accept(parse(scope, raw, source))
+            if len(raw) > OFF_LOOP_BYTES:  # files: decoding and PDF checks take a while
+                item = await asyncio.to_thread(parse, scope, raw, source)
+            else:
+                item = parse(scope, raw, source)
+            request_id = await ingest.accept(item)
         except ApiError as exc:
             await ingest.refused(exc).response()(scope, receive, send)
         except ClientGone:
@@ -109,7 +116,7 @@ class Intake:
             return
         except ClientGone:
             return
-        results = await self._accept_batch(items, source)
+        results = await self._accept_batch(items, source, off_loop=len(raw) > OFF_LOOP_BYTES)
         accepted = sum(1 for r in results if r.status == 202)
         out = BatchOut(accepted=accepted, rejected=len(results) - accepted, results=results)
         if accepted == 0 and any(r.status == 503 for r in results):
@@ -141,15 +148,26 @@ class Intake:
             if not message.get("more_body", False):
                 return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
-    async def _accept_batch(self, items: list[object], source: str) -> list[ItemResult]:
-        ingest = self.ingest
+    def _validate_items(
+        self, items: list[object], source: str
+    ) -> tuple[list[tuple[int, IntakeRequest]], list[ItemResult | None]]:
         results: list[ItemResult | None] = [None] * len(items)
         valid: list[tuple[int, IntakeRequest]] = []
         for i, data in enumerate(items):
             try:
-                valid.append((i, ingest.rules.validate(data, source)))
+                valid.append((i, self.ingest.rules.validate(data, source)))
             except ApiError as exc:
-                results[i] = _refused_item(i, ingest.refused(exc))
+                results[i] = _refused_item(i, self.ingest.refused(exc))
+        return valid, results
+
+    async def _accept_batch(
+        self, items: list[object], source: str, off_loop: bool = False
+    ) -> list[ItemResult]:
+        ingest = self.ingest
+        if off_loop:
+            valid, results = await asyncio.to_thread(self._validate_items, items, source)
+        else:
+            valid, results = self._validate_items(items, source)
         outcomes = await asyncio.gather(
             *(ingest.accept(item) for _, item in valid), return_exceptions=True
         )

@@ -58,14 +58,17 @@ class ExtractionPool:
             initargs=(self.memory_bytes, self.niceness),
         )
 
-    async def extract(self, content_type: str, data: bytes, limits: Limits) -> Extracted | str:
+    async def extract(
+        self, content_type: str, data: bytes, limits: Limits, timeout_s: float | None = None
+    ) -> Extracted | str:
         """The pages of one file, or why it is unreadable ("timeout", "too_large"...)."""
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self._pool, run_extract, content_type, data, limits)
+        timeout_s = self.timeout_s if timeout_s is None else min(timeout_s, self.timeout_s)
         try:
-            return await asyncio.wait_for(future, self.timeout_s)
+            return await asyncio.wait_for(future, timeout_s)
         except TimeoutError:
-            log.warning("extraction timed out after %.0f s; replacing the workers", self.timeout_s)
+            log.warning("extraction timed out after %.0f s; replacing the workers", timeout_s)
             self._replace()
             return "timeout"
         except (BrokenProcessPool, MemoryError):  # the worker died (memory cap, crash)

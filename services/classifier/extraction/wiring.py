@@ -13,7 +13,7 @@ from faststream.kafka import KafkaBroker
 
 from services.classifier.extraction.pool import ExtractionPool
 from services.classifier.extraction.readers import Limits
-from services.classifier.extraction.stage import Extractor
+from services.classifier.extraction.stage import ExtractionMetrics, Extractor
 from services.classifier.settings import ClassifierSettings
 from shared.consumer import BatchConsumer, Consumed, TransientError, subscribe
 from shared.db import create_pool
@@ -26,7 +26,11 @@ log = logging.getLogger(__name__)
 
 class Extraction:
     def __init__(
-        self, settings: ClassifierSettings, broker: KafkaBroker, metrics: ConsumerMetrics
+        self,
+        settings: ClassifierSettings,
+        broker: KafkaBroker,
+        metrics: ConsumerMetrics,
+        extraction_metrics: ExtractionMetrics,
     ) -> None:
         self.settings = settings
         self.broker = broker
@@ -43,7 +47,7 @@ class Extraction:
         )
         self.extractor: Extractor | None = None
         self._make = lambda store: Extractor(
-            store, self.pool, limits, settings.extract_max_chars, self._publish
+            store, self.pool, limits, settings.extract_max_chars, self._publish, extraction_metrics
         )
         self._db: asyncpg.Pool | None = None
         self._opening: asyncio.Task[None] | None = None

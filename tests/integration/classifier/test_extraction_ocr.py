@@ -17,7 +17,7 @@ LIMITS = Limits()
 
 @pytest.fixture(scope="module")
 def pool() -> Iterator[ExtractionPool]:
-    workers = ExtractionPool(workers=1, memory_bytes=1024 * 1024 * 1024, timeout_s=120)
+    workers = ExtractionPool(workers=1, memory_bytes=512 * 1024 * 1024, timeout_s=120)
     try:
         yield workers
     finally:
@@ -40,7 +40,7 @@ async def test_blank_scan_is_unreadable(pool: ExtractionPool) -> None:
 
 
 async def test_a_file_past_the_timeout_loses_its_worker_not_the_next_file() -> None:
-    slow = ExtractionPool(workers=1, memory_bytes=1024 * 1024 * 1024, timeout_s=0.5)
+    slow = ExtractionPool(workers=1, memory_bytes=512 * 1024 * 1024, timeout_s=0.5)
     try:
         scans = d.scanned_pdf(d.NL_LETTER * 6)
         assert await slow.extract(PDF, scans, LIMITS) == "timeout"

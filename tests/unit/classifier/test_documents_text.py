@@ -7,15 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from services.classifier.cues import CueLexicon
 from services.classifier.extraction.readers import DOCX, PDF, Extracted, Limits, Unreadable, extract
-from services.classifier.extraction.stage import with_text
+from services.classifier.extraction.stage import ExtractionMetrics, Extractor, with_text
 from services.classifier.pipeline import UNREADABLE_REASON, Classifier
 from services.classifier.window import fit, sections, shares
+from shared.consumer import Consumed
 from shared.documents.mail import clean
-from shared.documents.store import File
-from shared.events import Attachment, DocumentStatus, RequestReceived, request_id_for
+from shared.documents.store import File, StoredDocument
+from shared.events import Attachment, DocumentRef, DocumentStatus, RequestReceived, request_id_for
 from testing import documents as d
 from tests.unit.classifier.test_pipeline import FakeDetector, FakeModel
 
@@ -123,3 +125,49 @@ def test_unreadable_document_flags_the_item_and_the_model_reads_every_file() -> 
     assert result.classification.review_reasons == [UNREADABLE_REASON]
     assert model.seen[0].startswith("Courrier\n\nVoir les pièces jointes.\n\nle gaz")
     assert len(model.seen[0]) <= 300
+
+
+class _Store:
+    def __init__(self, documents: list[StoredDocument]) -> None:
+        self.documents = documents
+        self.marked: list[DocumentRef] = []
+
+    async def request_documents(self, request_id: str) -> list[StoredDocument]:
+        return self.documents
+
+    async def mark(self, refs: list[DocumentRef]) -> None:
+        self.marked = refs
+
+
+class _Pool:
+    timeout_s = 60.0
+
+    async def extract(
+        self, content_type: str, data: bytes, limits: Limits, timeout_s: float | None = None
+    ) -> Extracted | str:
+        return extract(content_type, data, limits) if data != b"bad" else "corrupt"
+
+
+async def test_the_stage_marks_publishes_and_counts() -> None:
+    event = _event()
+    pdf, png = event.documents
+    store = _Store([StoredDocument(pdf.document_id, pdf.name, PDF, d.text_pdf([d.FR_LETTER])),
+                    StoredDocument(png.document_id, png.name, "image/png", b"bad")])  # fmt: skip
+    published: list[RequestReceived] = []
+
+    async def publish(e: RequestReceived) -> None:
+        published.append(e)
+
+    registry = CollectorRegistry()
+    stage = Extractor(store, _Pool(), LIMITS, 10_000, publish, ExtractionMetrics(registry))  # type: ignore[arg-type]
+    await stage.process([Consumed(event, "t", 0, 0, None)])
+    (out,) = published
+    assert [r.status for r in out.documents] == [
+        DocumentStatus.extracted,
+        DocumentStatus.unreadable,
+    ]
+    assert store.marked == out.documents
+    assert "couper le gaz" in out.attachments[0].text and out.attachments[0].page == 1
+    sample = registry.get_sample_value
+    assert sample("triage_extraction_documents_total", {"outcome": "extracted"}) == 1
+    assert sample("triage_extraction_documents_total", {"outcome": "corrupt"}) == 1

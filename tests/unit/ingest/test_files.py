@@ -32,11 +32,11 @@ class Recorder:
         self.published.append((event, topic))
 
 
-def _client() -> tuple[TestClient, Recorder, MemoryLedger]:
+def _client(max_file_bytes: int = 30_000) -> tuple[TestClient, Recorder, MemoryLedger]:
     settings = IngestSettings(
         ingest_api_keys={"demo": hash_secret("demo-key")},
-        ingest_max_file_bytes=30_000,
-        ingest_max_files_bytes=50_000,
+        ingest_max_file_bytes=max_file_bytes,
+        ingest_max_files_bytes=max(50_000, max_file_bytes),
         ingest_max_pdf_pages=2,
     )  # type: ignore[call-arg]
     app = create_app(settings)
@@ -155,3 +155,18 @@ def test_no_database_yet_is_503() -> None:
     client.app.state.ingest.ledger = None  # type: ignore[attr-defined]
     response = client.post("/v1/requests", json=_request("early"), headers=KEY)
     assert response.status_code == 503 and response.json()["error"] == "database_unavailable"
+
+
+def test_large_bodies_are_parsed_off_the_event_loop_with_the_same_answers() -> None:
+    client, recorder, ledger = _client(max_file_bytes=1_000_000)
+    big = PNG + b"\x00" * 400_000  # base64: over OFF_LOOP_BYTES
+    ok = client.post(
+        "/v1/requests", json=_request("big", _file("big.png", "image/png", big)), headers=KEY
+    )
+    assert ok.status_code == 202, ok.text
+    assert ledger.files[recorder.published[0][0].request_id][0].data == big
+    bad = client.post("/v1/requests", json=_request("big-2", _file("b.pdf", PDF, big)), headers=KEY)
+    assert bad.status_code == 415
+    batch = {"requests": [_request("big-3", _file("big.png", "image/png", big)), {"x": 1}]}
+    answer = client.post("/v1/requests:batch", json=batch, headers=KEY)
+    assert [r["status"] for r in answer.json()["results"]] == [202, 422]

@@ -10,6 +10,7 @@ not one field's, an entry in ``BUDGETS``), and this test sums it in.
 
 from __future__ import annotations
 
+import json
 import types
 from datetime import datetime, timedelta, timezone
 from enum import Enum
@@ -24,6 +25,8 @@ from services.classifier.settings import ClassifierSettings
 from services.ingest.settings import IngestSettings
 from shared.events import (
     CLASSIFIED_OVERHEAD_BYTES,
+    MAX_CUE_HITS,
+    MAX_SNIPPET_CHARS,
     DeadLetter,
     RequestClassified,
     RequestReceived,
@@ -155,3 +158,14 @@ def test_an_unbounded_field_is_reported() -> None:
 
     with pytest.raises(AssertionError, match=r"Unbounded\.notes has no max_length"):
         largest(Unbounded)
+
+
+def test_an_event_from_before_the_bounds_is_cut_not_refused() -> None:
+    """A rolling upgrade: the old classifier kept every cue hit; the new router reads it."""
+    event = largest(RequestClassified)
+    data = json.loads(encode(event))
+    hit = {"cue": "homeless", "level": "critical", "snippet": "x" * 500}
+    data["classification"]["explanation"]["cues"] = [hit] * 40
+    decoded = RequestClassified.model_validate(data)
+    cues = decoded.classification.explanation.cues
+    assert len(cues) == MAX_CUE_HITS and len(cues[0].snippet) == MAX_SNIPPET_CHARS
