@@ -42,11 +42,3 @@ WHERE d.document_id = m.document_id;
 -- name: get_document
 SELECT document_id, name, content_type, size, sha256, content
 FROM documents WHERE request_id = $1 AND document_id = $2;
-
--- name: delete_documents
--- Purge and erasure: the stored originals of these requests.
-DELETE FROM documents WHERE request_id = ANY($1::uuid[]);
-
--- name: delete_intake
--- Purge and erasure: the ledger rows (they hold the source's external id).
-DELETE FROM intake_requests WHERE request_id = ANY($1::uuid[]);

@@ -30,8 +30,6 @@ class DocumentQueries:
     list_documents: str
     mark_documents: str
     get_document: str
-    delete_documents: str
-    delete_intake: str
 
     @classmethod
     def load(cls, path: Path = SQL_FILE) -> DocumentQueries:

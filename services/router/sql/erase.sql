@@ -26,6 +26,14 @@ WHERE w.request_id = ANY($1::uuid[]);
 -- Letters quote the requester (name, address): drafts and validated ones go.
 DELETE FROM letters WHERE request_id = ANY($1::uuid[]);
 
+-- name: documents
+-- The stored originals of the request's files (claim-check, written by ingest).
+DELETE FROM documents WHERE request_id = ANY($1::uuid[]);
+
+-- name: intake_requests
+-- Ingest's ledger of accepted external ids (the source's reference can name a person).
+DELETE FROM intake_requests WHERE request_id = ANY($1::uuid[]);
+
 -- name: audit_events
 -- Agents' reasons (masked, but a name is no identifier the masking knows).
 UPDATE audit_events SET details = erased_details(details)

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from services.router.erase import erase_requests
 from shared.db import create_pool
 from shared.documents.store import DocumentStore, File
 from shared.events import DocumentStatus, request_id_for
@@ -62,12 +63,11 @@ async def test_reuse_is_seen_even_when_both_arrive_at_once(store: DocumentStore)
     assert await store.record(rid, "demo", "race", answers[0], []) == answers[0]
 
 
-async def test_purge_queries_delete_a_requests_originals(store: DocumentStore) -> None:
+async def test_purge_and_erasure_delete_a_requests_originals(store: DocumentStore) -> None:
     rid = request_id_for("demo", "purge-1")
     await store.record(rid, "demo", "purge-1", "h", [File("a.txt", "text/plain", b"x")])
     async with store.pool.acquire() as conn:
-        await conn.execute(store.q.delete_documents, [uuid.UUID(rid)])
-        await conn.execute(store.q.delete_intake, [uuid.UUID(rid)])
+        await erase_requests(conn, [uuid.UUID(rid)])  # what purge and erasure run
         left = await conn.fetchval(
             "SELECT (SELECT count(*) FROM documents) + (SELECT count(*) FROM intake_requests)"
         )
