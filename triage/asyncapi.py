@@ -53,9 +53,18 @@ def flows() -> list[Flow]:
     k, r = ClassifierSettings.model_fields, RouterSettings.model_fields
     received, classified = k["topic_received"].default, k["topic_classified"].default
     letters, router = k["topic_deadletter"].default, r["router_group"].default
+    documents = k["topic_documents"].default
     return [
         Flow("ingest-sends-received", received, RequestReceived,
-             "ingest publishes each accepted request (a 202 follows the broker's ack)"),
+             "ingest publishes each accepted plain-text request (a 202 follows the broker's ack)"),
+        Flow("ingest-sends-documents", documents, RequestReceived,
+             "ingest publishes each accepted request with files (stored in PostgreSQL,"
+             " referenced by the event) for text extraction"),
+        Flow("extractor-receives-documents", documents, RequestReceived,
+             "the extraction stage reads the files, adds their text page by page",
+             k["extract_group_id"].default),
+        Flow("extractor-sends-received", received, RequestReceived,
+             "the request with its extracted text, for the classifier"),
         Flow("classifier-receives-received", received, RequestReceived,
              "the classifier classifies it", k["classifier_group_id"].default),
         Flow("router-receives-received", received, RequestReceived,

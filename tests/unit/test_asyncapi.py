@@ -19,7 +19,8 @@ def test_document_covers_every_topic_event_and_group() -> None:
     assert doc["asyncapi"] == "3.0.0"
     settings = KafkaSettings()
     topics = {channel["address"] for channel in doc["channels"].values()}
-    assert topics == {settings.topic_received, settings.topic_classified, settings.topic_deadletter}
+    assert topics == {settings.topic_received, settings.topic_classified,
+                      settings.topic_deadletter, settings.topic_documents}  # fmt: skip
     schemas = doc["components"]["schemas"]
     assert {model.__name__ for model in REGISTRY.values()} <= schemas.keys()
     groups = {
@@ -28,7 +29,7 @@ def test_document_covers_every_topic_event_and_group() -> None:
         if op["action"] == "receive"
     }
     assert groups == {"triage-classifier", "triage-router", "triage-router-received",
-                      "triage-router-deadletters"}  # fmt: skip
+                      "triage-router-deadletters", "triage-extractor"}  # fmt: skip
     for message in doc["components"]["messages"].values():
         assert EVENT_TYPE_HEADER in message["headers"]["required"]
         assert message["bindings"]["kafka"]["key"]["type"] == "string"
