@@ -109,6 +109,7 @@ class Worker:
 def load_classifier(settings: ClassifierSettings) -> Classifier:
     """Load the model with the embedder it was trained with, the lexicon, the detector."""
     from services.classifier.cues import CueLexicon
+    from services.classifier.keypoints import KeyPointer
     from services.classifier.language import LanguageDetector
     from services.classifier.model.loading import load_model
     from services.classifier.model.paths import default_model_dir
@@ -121,7 +122,9 @@ def load_classifier(settings: ClassifierSettings) -> Classifier:
     )
     # four languages keep the detector at ~130 MB (eleven cost ~350 MB) for the RSS budget
     detector = LanguageDetector(languages=("fr", "nl", "en", "de"))
-    return Classifier(model, CueLexicon.load(), detector)
+    # the model's own embedder, already loaded: key points cost no extra memory
+    key_points = KeyPointer(model.embedder.encode, settings.key_point_params())
+    return Classifier(model, CueLexicon.load(), detector, key_points)
 
 
 def create_app(settings: ClassifierSettings, classifier: Classifier | None = None) -> FastAPI:

@@ -7,7 +7,9 @@ is tested without a broker. For each batch of requests:
    the cue snippets only ever see masked text;
 2. the model (``model/predictor.py``): types, urgencies, confidence gate, neighbours;
 3. the urgency (below) and the language (``language.py``);
-4. the event fields (``model/contract.py``).
+4. the key points of long requests (``keypoints.py``: masked sentences chosen
+   over the same embedder's vectors, one call for the batch);
+5. the event fields (``model/contract.py``).
 
 Every step that decides a request's urgency, in the order they apply:
 
@@ -25,11 +27,13 @@ from __future__ import annotations
 from typing import Protocol
 
 from services.classifier.cues import CueLexicon, raise_urgency
+from services.classifier.keypoints import KeyPointer, Segment
 from services.classifier.model.contract import classification
 from services.classifier.model.predictor import Prediction
 from shared.events import (
     DEFAULT_URGENCY,
     Classification,
+    KeyPoint,
     RequestClassified,
     RequestReceived,
     Urgency,
@@ -59,11 +63,31 @@ def _language(detected: tuple[str, float], declared: str | None) -> tuple[str, f
     return detected
 
 
+def masked_segments(event: RequestReceived) -> list[Segment]:
+    """The body and each attachment, masked, with where each comes from."""
+    body = [Segment(mask(event.body), "body")]
+    return body + [Segment(mask(a.text), a.name or "attachment", a.page) for a in event.attachments]
+
+
 class Classifier:
-    def __init__(self, model: Model, lexicon: CueLexicon, detector: Detector) -> None:
+    def __init__(
+        self,
+        model: Model,
+        lexicon: CueLexicon,
+        detector: Detector,
+        key_points: KeyPointer | None = None,
+    ) -> None:
         self.model = model
         self.lexicon = lexicon
         self.detector = detector
+        self.key_points = key_points
+
+    def _key_points(self, events: list[RequestReceived]) -> list[list[KeyPoint]]:
+        if self.key_points is None:
+            return [[] for _ in events]
+        return self.key_points.extract_many(
+            [(mask(event.subject), masked_segments(event)) for event in events]
+        )
 
     def classify(self, events: list[RequestReceived]) -> list[RequestClassified]:
         masked = [mask(event.full_text()) for event in events]
@@ -72,13 +96,17 @@ class Classifier:
                 raise UnclassifiableRequest(f"request {event.request_id} has no text")
         predictions = self.model.predict(masked)
         languages = self.detector.detect_many(masked)
+        points = self._key_points(events)
         return [
             RequestClassified(
                 request_id=event.request_id,
                 request=event,
                 classification=self._classification(event, text, pred, lang),
+                key_points=kp,
             )
-            for event, text, pred, lang in zip(events, masked, predictions, languages, strict=True)
+            for event, text, pred, lang, kp in zip(
+                events, masked, predictions, languages, points, strict=True
+            )
         ]
 
     def _classification(

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from services.classifier.keypoints import Params
+from shared.events import KEY_POINTS_MAX
 from shared.settings import BaseTriageSettings, HttpSettings, KafkaSettings
 
 
@@ -50,3 +52,20 @@ class ClassifierSettings(ModelPaths, KafkaSettings, HttpSettings):
         None, ge=1, description="inference threads (onnxruntime and torch); default: cores"
     )
     classifier_lag_interval_s: float = Field(5.0, gt=0, description="lag gauge refresh")
+    classifier_key_points_min_words: int = Field(
+        150, ge=0, description="requests (subject, body, files) longer than this get key points"
+    )
+    classifier_key_points_max: int = Field(
+        7, ge=3, le=KEY_POINTS_MAX, description="most key points per request (at least 3)"
+    )
+    classifier_key_points_candidates: int = Field(
+        25, ge=KEY_POINTS_MAX, le=200,
+        description="sentences embedded per long request to choose its key points (cost bound)",
+    )  # fmt: skip
+
+    def key_point_params(self) -> Params:
+        return Params(
+            min_words=self.classifier_key_points_min_words,
+            max_points=self.classifier_key_points_max,
+            candidates=self.classifier_key_points_candidates,
+        )
