@@ -65,6 +65,7 @@ class Queries:
     purge_received: str
     notify_queues: str
     count_purgeable: str
+    set_key_points: str
 
     @classmethod
     def from_statements(cls, statements: Mapping[str, str], origin: str = "queries.sql") -> Queries:

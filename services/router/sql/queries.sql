@@ -259,7 +259,7 @@ WITH victims AS (
     FOR UPDATE SKIP LOCKED
 ), purged AS (
     UPDATE work_items w
-    SET subject = NULL, body = NULL, attachments = NULL, metadata = NULL,
+    SET subject = NULL, body = NULL, attachments = NULL, metadata = NULL, key_points = NULL,
         classification = jsonb_set(
             w.classification, '{explanation,cues}',
             COALESCE((SELECT jsonb_agg(c - 'snippet')
@@ -286,3 +286,14 @@ SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue;
 -- name: count_purgeable
 SELECT count(*) FROM work_items
 WHERE status = 'done' AND completed_at < $1 AND purged_at IS NULL;
+
+-- Key points (issue 14) -------------------------------------------------------
+
+-- name: set_key_points
+-- $1 request ids, $2 their key points (JSON arrays). Run in insert_routed's
+-- transaction for the items it has just created only: a redelivered event never
+-- rewrites an item, and a purged item never gets its key points back.
+UPDATE work_items w
+SET key_points = b.key_points::jsonb
+FROM unnest($1::uuid[], $2::text[]) AS b (request_id, key_points)
+WHERE w.request_id = b.request_id AND w.key_points IS NULL AND w.purged_at IS NULL;

@@ -42,6 +42,7 @@ CREATE TABLE work_items (
     queued_at        timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
     purged_at        timestamptz,
+    key_points       jsonb,
     CONSTRAINT work_items_status_check CHECK (status IN ('waiting', 'claimed', 'done')),
     CONSTRAINT work_items_urgency_check
         CHECK (urgency IN ('critical', 'high', 'normal', 'low')),
@@ -55,6 +56,8 @@ COMMENT ON TABLE work_items IS
 COMMENT ON COLUMN work_items.type IS 'current type: the model''s, or a human correction';
 COMMENT ON COLUMN work_items.classification IS
     'the classifier''s output: confidences, review reasons, explanation';
+COMMENT ON COLUMN work_items.key_points IS
+    'key points of a long request: [{text, source, page}] in text order, masked; null once purged';
 
 -- Claim and listing walk the open items in serving order. Waiting and claimed items
 -- have separate indexes so that a claimed item leaves the index that claimers scan.
