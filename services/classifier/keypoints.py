@@ -8,22 +8,25 @@ How a request's sentences are chosen (``plan`` then ``select``):
 
 1. split every segment (body, then each attachment) into sentences
    (``sentences.py``); only sentences of ``min_sentence_words`` words or more
-   can be chosen (salutations and signatures cannot);
+   can be chosen (salutations and signatures cannot), each text once;
 2. a cheap lexical score ranks them: TF-IDF centrality (cosine of the sentence
    to the whole text, IDF over the request's own sentences), words of the
    subject, cue words of what a caseworker acts on (a request, an amount, a
-   deadline, a decision), minus courtesy formulas, plus a small bonus for the
-   opening of each segment, where letters state their purpose;
+   deadline, a decision), a digit (date, amount), minus courtesy formulas;
 3. only the ``candidates`` best are embedded (one embedder call for a whole
    batch of requests): embedding every sentence of a 2,000-word request costs
-   about a second on two cores, 25 sentences about a fifth of that;
-4. maximal marginal relevance over the sentence vectors picks the points:
-   relevance = the lexical score + centrality (cosine to the mean of the
-   candidates) + closeness to the subject, minus the similarity to the points
-   already chosen, so that two sentences saying the same thing are not both shown.
+   about a second on two cores (docs/benchmarks.md);
+4. relevance = that lexical score + closeness, in the embedder's space, to the
+   subject and to ``ANCHORS`` (what caseworkers look for, in FR/NL/EN), each
+   rescaled to 0..1 within the request; maximal marginal relevance over the
+   sentence vectors then picks the points, so that two sentences saying the
+   same thing are not both shown.
 
-The number of points grows with the length: one per ``words_per_point`` words,
-between ``min_points`` and ``max_points``.
+Tried and dropped on the benchmark (docs/benchmarks.md): centrality over the
+sentence vectors (e5's cosines favour the topic sentences, not what must be
+acted on) and a bonus for the opening sentences (letters introduce the writer
+first). The number of points grows with the length: one per
+``words_per_point`` words, between ``min_points`` and ``max_points``.
 """
 
 from __future__ import annotations
@@ -40,7 +43,8 @@ import numpy.typing as npt
 from services.classifier.sentences import split_sentences, word_count
 from shared.events import KEY_POINT_MAX_CHARS, KEY_POINTS_MAX, KeyPoint
 
-Embed = Callable[[list[str]], npt.NDArray[np.float32]]
+Vectors = npt.NDArray[np.float32]
+Embed = Callable[[list[str]], Vectors]
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _DIGIT = re.compile(r"\d")
@@ -64,6 +68,30 @@ _COURTESY = re.compile(
 )
 
 
+# What a caseworker looks for, in the three languages: sentences close to one of
+# these in the embedder's space (e5 is multilingual: paraphrases and other wordings
+# count too, which the cue words above cannot do) are more relevant.
+ANCHORS = (
+    "The person asks for financial help, an allowance or an intervention.",
+    "La personne demande une aide financière ou une intervention du CPAS.",
+    "De persoon vraagt financiële hulp of een tussenkomst van het OCMW.",
+    "A debt, arrears or an unpaid invoice of an amount in euros.",
+    "Une dette, des arriérés ou une facture impayée d'un montant en euros.",
+    "Een schuld, achterstal of onbetaalde factuur van een bedrag in euro.",
+    "A deadline: before this date there will be an eviction, a cut-off or a seizure.",
+    "Un délai : avant cette date il y aura une expulsion, une coupure ou une saisie.",
+    "Een termijn: voor die datum volgt een uithuiszetting, afsluiting of beslag.",
+    "A serious health problem, disability or danger for a vulnerable person or a child.",
+    "Un grave problème de santé, un handicap ou un danger pour une personne vulnérable "
+    "ou un enfant.",
+    "Een ernstig gezondheidsprobleem, een handicap of gevaar voor een kwetsbare persoon "
+    "of een kind.",
+    "The person has no income, no housing or lost their job.",
+    "La personne n'a plus de revenu, plus de logement ou a perdu son emploi.",
+    "De persoon heeft geen inkomen, geen woning meer of verloor zijn job.",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
     """A piece of a request's text and where it comes from."""
@@ -71,6 +99,19 @@ class Segment:
     text: str
     source: str = "body"  # "body" or an attachment's name
     page: int | None = None
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each signal counts (chosen on the benchmark, docs/benchmarks.md)."""
+
+    centrality: float = 1.0  # TF-IDF cosine to the whole text
+    subject_words: float = 0.15  # share of the subject's words in the sentence
+    cue: float = 0.1  # per cue word, at most two
+    digit: float = 0.05  # a date, an amount
+    courtesy: float = 0.3  # a courtesy formula (subtracted)
+    anchors: float = 0.5  # cosine to the closest anchor (what caseworkers look for)
+    embedding_subject: float = 0.5  # cosine to the subject's vector
 
 
 @dataclass(frozen=True)
@@ -83,6 +124,7 @@ class Params:
     min_sentence_words: int = 5
     mmr_lambda: float = 0.75  # relevance vs. novelty
     max_chars: int = 300  # a longer sentence is cut, with an ellipsis
+    weights: Weights = Weights()
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_points <= self.max_points <= KEY_POINTS_MAX:
@@ -99,7 +141,14 @@ class Sentence:
     source: str
     page: int | None
     position: int  # rank in the whole request, in text order
-    opening: bool  # among the first sentences of its segment
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the sentences are compared with in the embedder's space."""
+
+    anchors: Vectors  # one row per anchor phrase
+    subject: Vectors | None  # the request's subject, when it has one
 
 
 @dataclass(frozen=True)
@@ -121,24 +170,25 @@ def plan(subject: str, segments: Sequence[Segment], params: Params) -> Plan | No
     words = word_count(subject) + sum(word_count(s.text) for s in segments)
     if words <= params.min_words:
         return None
-    sentences = _sentences(segments, params)
+    sentences = eligible_sentences(segments, params)
     count = min(point_count(words, params), len(sentences))
     if count == 0:
         return None
-    scores = lexical_scores(subject, [s.text for s in sentences], sentences)
+    scores = lexical_scores(subject, sentences, params.weights)
     best = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))[: params.candidates]
     keep = sorted(best)
     return Plan(subject, [sentences[i] for i in keep], [scores[i] for i in keep], count)
 
 
-def _sentences(segments: Sequence[Segment], params: Params) -> list[Sentence]:
+def eligible_sentences(segments: Sequence[Segment], params: Params) -> list[Sentence]:
+    """The sentences that can become key points, in text order, each once."""
     out: list[Sentence] = []
     seen: set[str] = set()  # a sentence repeated (quoted, a form's boilerplate) counts once
     for segment in segments:
-        for rank, text in enumerate(split_sentences(segment.text)):
+        for text in split_sentences(segment.text):
             if word_count(text) >= params.min_sentence_words and text.lower() not in seen:
                 seen.add(text.lower())
-                out.append(Sentence(text, segment.source, segment.page, len(out), rank < 3))
+                out.append(Sentence(text, segment.source, segment.page, len(out)))
     return out
 
 
@@ -146,9 +196,9 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def lexical_scores(subject: str, texts: list[str], sentences: Sequence[Sentence]) -> list[float]:
-    """TF-IDF centrality + subject words + cues - courtesy + opening bonus, per sentence."""
-    bags = [Counter(_words(t)) for t in texts]
+def lexical_scores(subject: str, sentences: Sequence[Sentence], weights: Weights) -> list[float]:
+    """TF-IDF centrality + subject words + cues - courtesy, per sentence."""
+    bags = [Counter(_words(s.text)) for s in sentences]
     df = Counter(word for bag in bags for word in bag)
     n = len(bags)
     idf = {w: math.log((n + 1) / (c + 0.5)) for w, c in df.items()}
@@ -158,13 +208,15 @@ def lexical_scores(subject: str, texts: list[str], sentences: Sequence[Sentence]
     centre_norm = math.sqrt(sum(v * v for v in centre.values())) or 1.0
     title = set(_words(subject))
     scores = []
-    for text, bag, sentence in zip(texts, bags, sentences, strict=True):
-        vec = {w: c * idf[w] for w, c in bag.items()}
+    w = weights
+    for bag, sentence in zip(bags, sentences, strict=True):
+        vec = {word: c * idf[word] for word, c in bag.items()}
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        centrality = sum(v * centre[w] for w, v in vec.items()) / (norm * centre_norm)
-        score = centrality + 0.15 * _share(bag, title)
-        score += 0.1 * min(2, len(_CUES.findall(text))) + 0.05 * bool(_DIGIT.search(text))
-        score += 0.1 * sentence.opening - 0.3 * bool(_COURTESY.search(text))
+        centrality = sum(v * centre[word] for word, v in vec.items()) / (norm * centre_norm)
+        text = sentence.text
+        score = w.centrality * centrality + w.subject_words * _share(bag, title)
+        score += w.cue * min(2, len(_CUES.findall(text))) + w.digit * bool(_DIGIT.search(text))
+        score -= w.courtesy * bool(_COURTESY.search(text))
         scores.append(score)
     return scores
 
@@ -173,18 +225,14 @@ def _share(bag: Counter[str], title: set[str]) -> float:
     return len(title & bag.keys()) / len(title) if title else 0.0
 
 
-def select(
-    planned: Plan,
-    vectors: npt.NDArray[np.float32],
-    subject_vector: npt.NDArray[np.float32] | None,
-    params: Params,
-) -> list[KeyPoint]:
+def select(planned: Plan, vectors: Vectors, query: Query, params: Params) -> list[KeyPoint]:
     """MMR over the candidates' unit vectors; the chosen points in text order."""
-    centroid = vectors.mean(axis=0)
-    centroid /= max(float(np.linalg.norm(centroid)), 1e-12)
-    relevance = np.asarray(planned.lexical) + vectors @ centroid
-    if subject_vector is not None:
-        relevance += 0.5 * (vectors @ subject_vector)
+    w = params.weights
+    relevance = _spread(np.asarray(planned.lexical))
+    if len(query.anchors):
+        relevance += w.anchors * _spread((vectors @ query.anchors.T).max(axis=1))
+    if query.subject is not None:
+        relevance += w.embedding_subject * _spread(vectors @ query.subject)
     similarity = vectors @ vectors.T
     chosen: list[int] = []
     while len(chosen) < planned.count:
@@ -195,6 +243,18 @@ def select(
     return [_point(planned.sentences[i], params.max_chars) for i in sorted(chosen)]
 
 
+def _spread(scores: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+    """Scores rescaled to 0..1 within the request.
+
+    The embedder's cosines all sit in a narrow band (e5: 0.75-0.9), so raw they
+    would hardly move the lexical score; rescaled, each signal counts as weighted.
+    """
+    low, span = float(scores.min()), float(np.ptp(scores))
+    if span < 1e-9:
+        return np.zeros(len(scores))
+    return (scores - low).astype(np.float64) / span
+
+
 def _point(sentence: Sentence, max_chars: int) -> KeyPoint:
     text = sentence.text
     if len(text) > max_chars:
@@ -203,11 +263,16 @@ def _point(sentence: Sentence, max_chars: int) -> KeyPoint:
 
 
 class KeyPointer:
-    """Key points for a batch of requests with one embedder call."""
+    """Key points for a batch of requests with one embedder call.
 
-    def __init__(self, embed: Embed, params: Params) -> None:
+    The anchors are embedded with the first batch that needs them, then kept.
+    """
+
+    def __init__(self, embed: Embed, params: Params, anchors: Sequence[str] = ANCHORS) -> None:
         self.embed = embed
         self.params = params
+        self.anchor_texts = list(anchors)
+        self.anchors: Vectors | None = None
 
     def extract_many(
         self, requests: Sequence[tuple[str, Sequence[Segment]]]
@@ -218,7 +283,17 @@ class KeyPointer:
             if p is not None:
                 texts.extend(s.text for s in p.sentences)
                 texts.extend([p.subject] if p.subject.strip() else [])
-        vectors = self.embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        if not texts:
+            return [[] for _ in plans]
+        new_anchors = self.anchor_texts if self.anchors is None else []
+        vectors = self.embed(texts + new_anchors)
+        if self.anchors is None:
+            self.anchors = vectors[len(texts) :]
+        return self._select(plans, vectors, self.anchors)
+
+    def _select(
+        self, plans: list[Plan | None], vectors: Vectors, anchors: Vectors
+    ) -> list[list[KeyPoint]]:
         out: list[list[KeyPoint]] = []
         row = 0
         for p in plans:
@@ -227,8 +302,8 @@ class KeyPointer:
                 continue
             block = vectors[row : row + len(p.sentences)]
             row += len(p.sentences)
-            subject_vector = None
+            subject = None
             if p.subject.strip():
-                subject_vector, row = vectors[row], row + 1
-            out.append(select(p, block, subject_vector, self.params))
+                subject, row = vectors[row], row + 1
+            out.append(select(p, block, Query(anchors, subject), self.params))
         return out

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import numpy.typing as npt
 import pytest
 
-from services.classifier.keypoints import KeyPointer, Params, Segment, plan, point_count
+from services.classifier.keypoints import (
+    ANCHORS,
+    KeyPointer,
+    Params,
+    Segment,
+    plan,
+    point_count,
+)
 from services.classifier.sentences import split_sentences
 from testing.hashing import HashingEmbedder
 
@@ -45,8 +54,8 @@ class CountingEmbedder:
         return self.inner.encode(texts)
 
 
-def _points(subject: str, segments: list[Segment], **params: int) -> list[str]:
-    pointer = KeyPointer(CountingEmbedder(), Params(**{"min_words": 60, **params}))
+def _points(subject: str, segments: list[Segment], max_chars: int = 300) -> list[str]:
+    pointer = KeyPointer(CountingEmbedder(), Params(min_words=60, max_chars=max_chars))
     return [p.text for p in pointer.extract_many([(subject, segments)])[0]]
 
 
@@ -98,9 +107,35 @@ def test_one_embedder_call_per_batch_bounded_by_the_candidates() -> None:
         [("Loyer", [Segment(long_text)]), ("", [Segment("Trop court.")]), ("", [Segment(LETTER)])]
     )
     assert len(embed.calls) == 1
-    assert len(embed.calls[0]) <= 7 + 1 + 7  # candidates + subject, for the two long ones
+    # candidates + subject for the two long ones, and the anchors the first time
+    assert len(embed.calls[0]) <= 7 + 1 + 7 + len(ANCHORS)
+    assert embed.calls[0][-len(ANCHORS) :] == list(ANCHORS)
     assert [len(r) for r in results][1] == 0
     assert all(3 <= len(r) <= 7 for r in (results[0], results[2]))
+    pointer.extract_many([("Loyer", [Segment(long_text)])])
+    assert len(embed.calls) == 2 and not set(ANCHORS) & set(embed.calls[1])
+
+
+def test_a_sentence_close_to_an_anchor_wins_over_an_equal_one() -> None:
+    """Two sentences the lexical score cannot tell apart: the anchor decides."""
+    first, second = "Alpha beta gamma delta epsilon.", "Zeta eta theta iota kappa."
+    filler = [
+        "Lambda mu nu xi omicron.",
+        "Rho sigma tau upsilon phi.",
+        "Chi psi omega aleph beth.",
+        "Gimel dalet hey vav zayin.",
+    ]
+    basis = {first: 0, second: 1, "anchor": 1}
+
+    def embed(texts: list[str]) -> npt.NDArray[np.float32]:
+        out = np.full((len(texts), 8), 0.1, dtype=np.float32)
+        for row, text in enumerate(texts):
+            out[row, basis.get(text, 2 + row % 6)] = 1.0
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    pointer = KeyPointer(embed, Params(min_words=10, min_points=1, max_points=1), ["anchor"])
+    [[point]] = pointer.extract_many([("", [Segment(" ".join([first, second, *filler]))])])
+    assert point.text == second
 
 
 def test_a_batch_of_only_short_requests_embeds_nothing() -> None:
@@ -131,4 +166,4 @@ def test_plan_is_none_when_no_sentence_is_long_enough() -> None:
 )
 def test_invalid_params_are_refused(params: dict[str, int]) -> None:
     with pytest.raises(ValueError):
-        Params(**params)
+        replace(Params(), **params)
