@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -164,6 +165,6 @@ def test_plan_is_none_when_no_sentence_is_long_enough() -> None:
 @pytest.mark.parametrize(
     "params", [{"min_points": 0}, {"max_points": 8}, {"candidates": 2}, {"max_chars": 1000}]
 )
-def test_invalid_params_are_refused(params: dict[str, int]) -> None:
+def test_invalid_params_are_refused(params: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         replace(Params(), **params)
