@@ -112,5 +112,9 @@ bench-classifier: install model
 bench-queue: install
 	$(PY) -m benchmarks.queue.run --docs docs/benchmarks.md
 
+.PHONY: bench-keypoints
+bench-keypoints: install embedder
+	$(PY) -m benchmarks.keypoints.run --docs docs/benchmarks.md
+
 clean:
 	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache
