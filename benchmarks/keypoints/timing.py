@@ -8,7 +8,6 @@ selection) as the classifier runs it, with the service's default parameters.
 
 from __future__ import annotations
 
-import re
 import statistics
 import time
 from collections.abc import Sequence
@@ -16,9 +15,9 @@ from dataclasses import replace
 
 from benchmarks.keypoints.data import Case
 from services.classifier.keypoints import Embed, KeyPointer, Params, Segment
+from services.classifier.window import first_words
 
 WORDS = 2_000
-_WORD = re.compile(r"\S+")
 
 
 def long_requests(
@@ -41,12 +40,6 @@ def long_requests(
         body = first_words("\n\n".join(texts), words)
         out.append((pool[start % len(pool)].subject, [Segment(body)]))
     return out
-
-
-def first_words(text: str, words: int) -> str:
-    """``text`` up to the end of its ``words``-th word (line breaks kept)."""
-    ends = [m.end() for m in _WORD.finditer(text)]
-    return text[: ends[min(words, len(ends)) - 1]] if ends else ""
 
 
 def percentile(values: Sequence[float], q: float) -> float:

@@ -124,7 +124,9 @@ def load_classifier(settings: ClassifierSettings) -> Classifier:
     detector = LanguageDetector(languages=("fr", "nl", "en", "de"))
     # the model's own embedder, already loaded: key points cost no extra memory
     key_points = KeyPointer(model.embedder.encode, settings.key_point_params())
-    return Classifier(model, CueLexicon.load(), detector, key_points)
+    return Classifier(
+        model, CueLexicon.load(), detector, key_points, settings.classifier_window_words
+    )
 
 
 def create_app(settings: ClassifierSettings, classifier: Classifier | None = None) -> FastAPI:

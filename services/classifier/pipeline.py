@@ -5,10 +5,12 @@ is tested without a broker. For each batch of requests:
 
 1. mask personal data (``shared/pii.py``): the model, the language detector and
    the cue snippets only ever see masked text;
-2. the model (``model/predictor.py``): types, urgencies, confidence gate, neighbours;
-3. the urgency (below) and the language (``language.py``);
-4. the key points of long requests (``keypoints.py``: masked sentences chosen
+2. the key points of long requests (``keypoints.py``: masked sentences chosen
    over the same embedder's vectors, one call for the batch);
+3. the model (``model/predictor.py``): types, urgencies, confidence gate,
+   neighbours; its embedder reads a long request's window (``window.py``: the
+   first part and the key points), everything else reads the whole text;
+4. the urgency (below) and the language (``language.py``);
 5. the event fields (``model/contract.py``).
 
 Every step that decides a request's urgency, in the order they apply:
@@ -30,6 +32,7 @@ from services.classifier.cues import CueLexicon, raise_urgency
 from services.classifier.keypoints import KeyPointer, Segment
 from services.classifier.model.contract import classification
 from services.classifier.model.predictor import Prediction
+from services.classifier.window import DEFAULT_WINDOW_WORDS, model_window
 from shared.events import (
     DEFAULT_URGENCY,
     Classification,
@@ -45,7 +48,7 @@ class Model(Protocol):
     @property
     def model_version(self) -> str: ...
 
-    def predict(self, texts: list[str]) -> list[Prediction]: ...
+    def predict(self, texts: list[str], windows: list[str] | None = None) -> list[Prediction]: ...
 
 
 class Detector(Protocol):
@@ -76,11 +79,13 @@ class Classifier:
         lexicon: CueLexicon,
         detector: Detector,
         key_points: KeyPointer | None = None,
+        window_words: int = DEFAULT_WINDOW_WORDS,
     ) -> None:
         self.model = model
         self.lexicon = lexicon
         self.detector = detector
         self.key_points = key_points
+        self.window_words = window_words
 
     def _key_points(self, events: list[RequestReceived]) -> list[list[KeyPoint]]:
         if self.key_points is None:
@@ -94,9 +99,13 @@ class Classifier:
         for event, text in zip(events, masked, strict=True):
             if not text.strip():
                 raise UnclassifiableRequest(f"request {event.request_id} has no text")
-        predictions = self.model.predict(masked)
-        languages = self.detector.detect_many(masked)
         points = self._key_points(events)
+        windows = [
+            model_window(text, kp, self.window_words)
+            for text, kp in zip(masked, points, strict=True)
+        ]
+        predictions = self.model.predict(masked, windows)
+        languages = self.detector.detect_many(masked)
         return [
             RequestClassified(
                 request_id=event.request_id,

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, field_validator
 
 from services.classifier.keypoints import Params
+from services.classifier.window import DEFAULT_WINDOW_WORDS
 from shared.events import KEY_POINTS_MAX
 from shared.settings import BaseTriageSettings, HttpSettings, KafkaSettings
 
@@ -61,6 +62,11 @@ class ClassifierSettings(ModelPaths, KafkaSettings, HttpSettings):
     classifier_key_points_candidates: int = Field(
         25, ge=KEY_POINTS_MAX, le=200,
         description="sentences embedded per long request to choose its key points (cost bound)",
+    )  # fmt: skip
+
+    classifier_window_words: int = Field(
+        DEFAULT_WINDOW_WORDS, ge=50, le=2000,
+        description="longer requests: the embedder reads the first part and the key points",
     )  # fmt: skip
 
     def key_point_params(self) -> Params:

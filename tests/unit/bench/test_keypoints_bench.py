@@ -10,7 +10,7 @@ import pytest
 from benchmarks.keypoints.data import _unmark, load_cases
 from benchmarks.keypoints.evaluate import lead, mean_recall, method, random_recall, recall
 from benchmarks.keypoints.report import SECTION, markdown
-from benchmarks.keypoints.timing import first_words, long_requests, percentile
+from benchmarks.keypoints.timing import long_requests, percentile
 from services.classifier.keypoints import Params
 from testing.hashing import HashingEmbedder
 
@@ -45,7 +45,6 @@ def test_with_a_weight_free_embedder_the_method_already_beats_both_baselines() -
 def test_timed_requests_have_exactly_2000_words() -> None:
     requests = long_requests(load_cases(), 4)
     assert [len(segments[0].text.split()) for _, segments in requests] == [2000] * 4
-    assert first_words("a b\n\nc d", 3) == "a b\n\nc"
     assert percentile([float(v) for v in range(1, 101)], 0.95) == 95.0
 
 
