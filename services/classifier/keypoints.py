@@ -14,8 +14,8 @@ How a request's sentences are chosen (``plan`` then ``select``):
    subject, cue words of what a caseworker acts on (a request, an amount, a
    deadline, a decision), a digit (date, amount), minus courtesy formulas;
 3. only the ``candidates`` best are embedded (one embedder call for a whole
-   batch of requests): embedding every sentence of a 2,000-word request costs
-   about a second on two cores (docs/benchmarks.md);
+   batch of requests): the embedder is the cost, and a 2,000-word request has
+   over a hundred sentences (docs/benchmarks.md, "Key points benchmark");
 4. relevance = that lexical score + closeness, in the embedder's space, to the
    subject and to ``ANCHORS`` (what caseworkers look for, in FR/NL/EN), each
    rescaled to 0..1 within the request; maximal marginal relevance over the
@@ -140,7 +140,6 @@ class Sentence:
     text: str
     source: str
     page: int | None
-    position: int  # rank in the whole request, in text order
 
 
 @dataclass(frozen=True)
@@ -188,7 +187,7 @@ def eligible_sentences(segments: Sequence[Segment], params: Params) -> list[Sent
         for text in split_sentences(segment.text):
             if word_count(text) >= params.min_sentence_words and text.lower() not in seen:
                 seen.add(text.lower())
-                out.append(Sentence(text, segment.source, segment.page, len(out)))
+                out.append(Sentence(text, segment.source, segment.page))
     return out
 
 
