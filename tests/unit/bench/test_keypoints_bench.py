@@ -57,11 +57,13 @@ def test_the_report_section() -> None:
             **language, "no_mmr": 0.7, "ablations": {"lexical only": 0.67},
             "per_language": {lang: language for lang in ("fr", "nl", "en")},
         },
-        "timing_2000_words": {"requests": 90, "p50_ms": 150.0, "p95_ms": 240.0, "max_ms": 400.0},
-        "timing_2000_words_every_sentence": {"requests": 3, "p50_ms": 900.0},
+        "timing_2000_words": {"requests": 90, "p50_ms": 150.0, "p95_ms": 240.0, "max_ms": 400.0,
+                              "cpu_p50_ms": 120.0, "cpu_p95_ms": 200.0},
+        "timing_2000_words_every_sentence": {"requests": 3, "p50_ms": 900.0, "cpu_p50_ms": 800.0},
         "machine": {"cpu": "x", "cores": 2, "load_average_1m_at_start": 1.0,
                     "load_average_1m_at_end": 1.5},
     }  # fmt: skip
     text = markdown(result)
     assert text.startswith(SECTION) and "70.0 %" in text and "p95 240 ms" in text
     assert "meets the goal" in text and "| lexical only | 67.0 % |" in text
+    assert "**p95 200 ms**" in text
