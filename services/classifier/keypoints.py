@@ -120,7 +120,7 @@ class Params:
     min_points: int = 3
     max_points: int = 7
     words_per_point: int = 100
-    candidates: int = 15  # sentences embedded per request (the cost bound)
+    candidates: int = 10  # sentences embedded per request (the cost bound)
     min_sentence_words: int = 5
     mmr_lambda: float = 0.75  # relevance vs. novelty
     max_chars: int = 300  # a longer sentence is cut, with an ellipsis

@@ -66,4 +66,6 @@ def test_the_report_section() -> None:
     text = markdown(result)
     assert text.startswith(SECTION) and "70.0 %" in text and "p95 240 ms" in text
     assert "meets the goal" in text and "| lexical only | 67.0 % |" in text
-    assert "**p95 200 ms**" in text
+    assert "**p95 200 ms**" in text and "inferred, not measured" in text
+    result["timing_2000_words"].update(p95_ms=2000.0, cpu_p95_ms=400.0)
+    assert "misses the goal" in markdown(result) and "not shown to be met" in markdown(result)
