@@ -81,7 +81,7 @@ def test_the_request_and_its_deadline_are_chosen_courtesy_and_signature_are_not(
 
 
 def test_each_point_says_where_it_comes_from() -> None:
-    pointer = KeyPointer(CountingEmbedder(), Params(min_words=60, max_points=7))
+    pointer = KeyPointer(CountingEmbedder(), Params(min_words=60, max_points=7, candidates=25))
     segments = [Segment(LETTER), Segment(REPORT, source="rapport.pdf", page=2)]
     points = pointer.extract_many([("Aide", segments)])[0]
     for point in points:
