@@ -122,6 +122,10 @@ bench-documents: install model
 bench-letters: install
 	$(PY) -m benchmarks.letters.run --docs docs/benchmarks.md
 
+.PHONY: bench-keypoints
+bench-keypoints: install embedder
+	$(PY) -m benchmarks.keypoints.run --docs docs/benchmarks.md
+
 clean:
 	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache
 

@@ -204,6 +204,20 @@ class Classification(_Event):
     explanation: Explanation = Field(default_factory=Explanation)
 
 
+# Key points: at most this many per request, each at most this long (the event
+# stays bounded whatever the request's length).
+KEY_POINTS_MAX = 7
+KEY_POINT_MAX_CHARS = 400
+
+
+class KeyPoint(_Event):
+    """One sentence of the request (masked) that an agent should read first."""
+
+    text: Annotated[str, Field(min_length=1, max_length=KEY_POINT_MAX_CHARS)]
+    source: Annotated[str, Field(max_length=255)] = "body"  # "body" or an attachment's name
+    page: int | None = None  # 1-based page of that attachment, when known
+
+
 class RequestClassified(_Event):
     event_type: Literal["triage.request.classified.v1"] = CLASSIFIED_V1
     event_id: str = Field(default_factory=lambda: str(uuid.uuid4()))
@@ -211,6 +225,10 @@ class RequestClassified(_Event):
     request: RequestReceived
     classification: Classification
     classified_at: datetime = Field(default_factory=utcnow)
+    # In text order; empty for short requests (and from classifiers before key points).
+    key_points: Annotated[list[KeyPoint], Field(max_length=KEY_POINTS_MAX)] = Field(
+        default_factory=list
+    )
 
 
 class DeadLetter(_Event):

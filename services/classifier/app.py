@@ -165,12 +165,17 @@ def model_loader(settings: ClassifierSettings) -> Loader:
 def load_classifier(settings: ClassifierSettings) -> Classifier:
     """Load the model with the embedder it was trained with, the lexicon, the detector."""
     from services.classifier.cues import CueLexicon
+    from services.classifier.keypoints import KeyPointer
     from services.classifier.language import LanguageDetector
 
     model = model_loader(settings)(serving_dir(settings), None)
     # four languages keep the detector at ~130 MB (eleven cost ~350 MB) for the RSS budget
     detector = LanguageDetector(languages=("fr", "nl", "en", "de"))
-    return Classifier(model, CueLexicon.load(), detector, settings.classifier_window_chars)
+    # the model's own embedder, already loaded: key points cost no extra memory
+    key_points = KeyPointer(model.embedder.encode, settings.key_point_params())
+    return Classifier(
+        model, CueLexicon.load(), detector, key_points, settings.classifier_window_words
+    )
 
 
 def _extraction(

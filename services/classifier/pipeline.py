@@ -5,9 +5,13 @@ is tested without a broker. For each batch of requests:
 
 1. mask personal data (``shared/pii.py``): the model, the language detector and
    the cue snippets only ever see masked text;
-2. the model (``model/predictor.py``): types, urgencies, confidence gate, neighbours;
-3. the urgency (below) and the language (``language.py``);
-4. the event fields (``model/contract.py``).
+2. the key points of long requests (``keypoints.py``: masked sentences chosen
+   over the same embedder's vectors, one call for the batch);
+3. the model (``model/predictor.py``): types, urgencies, confidence gate,
+   neighbours; its embedder reads a long request's window (``window.py``: the
+   first part and the key points), everything else reads the whole text;
+4. the urgency (below) and the language (``language.py``);
+5. the event fields (``model/contract.py``).
 
 Every step that decides a request's urgency, in the order they apply:
 
@@ -25,12 +29,14 @@ from __future__ import annotations
 from typing import Protocol
 
 from services.classifier.cues import CueLexicon, raise_urgency
+from services.classifier.keypoints import KeyPointer, Segment
 from services.classifier.model.contract import classification
 from services.classifier.model.predictor import Prediction
-from services.classifier.window import fit, sections
+from services.classifier.window import DEFAULT_WINDOW_WORDS, model_window
 from shared.events import (
     DEFAULT_URGENCY,
     Classification,
+    KeyPoint,
     RequestClassified,
     RequestReceived,
     Urgency,
@@ -39,15 +45,13 @@ from shared.pii import mask
 
 # The review reason of an item with a file that could not be read (shown on its page).
 UNREADABLE_REASON = "document_unreadable"
-# About the embedder's 512 tokens of French or Dutch text.
-DEFAULT_WINDOW_CHARS = 2000
 
 
 class Model(Protocol):
     @property
     def model_version(self) -> str: ...
 
-    def predict(self, texts: list[str]) -> list[Prediction]: ...
+    def predict(self, texts: list[str], windows: list[str] | None = None) -> list[Prediction]: ...
 
 
 class Detector(Protocol):
@@ -65,47 +69,66 @@ def _language(detected: tuple[str, float], declared: str | None) -> tuple[str, f
     return detected
 
 
+def masked_segments(event: RequestReceived) -> list[Segment]:
+    """The body and each attachment, masked, with where each comes from."""
+    body = [Segment(mask(event.body), "body")]
+    return body + [Segment(mask(a.text), a.name or "attachment", a.page) for a in event.attachments]
+
+
 class Classifier:
     def __init__(
         self,
         model: Model,
         lexicon: CueLexicon,
         detector: Detector,
-        window_chars: int = DEFAULT_WINDOW_CHARS,
+        key_points: KeyPointer | None = None,
+        window_words: int = DEFAULT_WINDOW_WORDS,
     ) -> None:
-        self.window_chars = window_chars
         self.model = model
         self.lexicon = lexicon
         self.detector = detector
+        self.key_points = key_points
+        self.window_words = window_words
+
+    def _key_points(self, events: list[RequestReceived]) -> list[list[KeyPoint]]:
+        if self.key_points is None:
+            return [[] for _ in events]
+        return self.key_points.extract_many(
+            [(mask(event.subject), masked_segments(event)) for event in events]
+        )
 
     def with_model(self, model: Model) -> Classifier:
-        """The same pipeline around another model (a hot swap)."""
-        return Classifier(model, self.lexicon, self.detector)
+        """The same pipeline around another model (a hot swap). Key points then embed
+        with the new model's embedder, the one its window will be read by."""
+        embedder = getattr(model, "embedder", None)  # a served Predictor has one
+        key_points = None
+        if self.key_points is not None and embedder is not None:
+            key_points = KeyPointer(embedder.encode, self.key_points.params)
+        return Classifier(model, self.lexicon, self.detector, key_points, self.window_words)
 
     def classify(self, events: list[RequestReceived]) -> list[RequestClassified]:
         masked = [mask(event.full_text()) for event in events]
         for event, text in zip(events, masked, strict=True):
             if not text.strip():
                 raise UnclassifiableRequest(f"request {event.request_id} has no text")
-        predictions = self.model.predict(
-            [self._model_text(e, t) for e, t in zip(events, masked, strict=True)]
-        )
+        points = self._key_points(events)
+        windows = [
+            model_window(text, kp, self.window_words)
+            for text, kp in zip(masked, points, strict=True)
+        ]
+        predictions = self.model.predict(masked, windows)
         languages = self.detector.detect_many(masked)
         return [
             RequestClassified(
                 request_id=event.request_id,
                 request=event,
                 classification=self._classification(event, text, pred, lang),
+                key_points=kp,
             )
-            for event, text, pred, lang in zip(events, masked, predictions, languages, strict=True)
+            for event, text, pred, lang, kp in zip(
+                events, masked, predictions, languages, points, strict=True
+            )
         ]
-
-    def _model_text(self, event: RequestReceived, masked: str) -> str:
-        """A plain-text request as it is (the tokenizer keeps its beginning); one with
-        attachments through the deliberate window of ``window.py``."""
-        if not event.attachments:
-            return masked
-        return fit([mask(part) for part in sections(event)], self.window_chars)
 
     def agreement(
         self, shadow: Model, events: list[RequestReceived], results: list[RequestClassified]

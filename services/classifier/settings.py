@@ -6,6 +6,9 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from services.classifier.keypoints import Params
+from services.classifier.window import DEFAULT_WINDOW_WORDS
+from shared.events import KEY_POINTS_MAX
 from shared.settings import BaseTriageSettings, DatabaseSettings, HttpSettings, KafkaSettings
 
 
@@ -92,10 +95,30 @@ class ClassifierSettings(
     classifier_threads: int | None = Field(
         None, ge=1, description="inference threads (onnxruntime and torch); default: cores"
     )
-    classifier_window_chars: int = Field(
-        2000, ge=200, description="characters the model reads of a request with files (shared out)"
-    )
     classifier_lag_interval_s: float = Field(5.0, gt=0, description="lag gauge refresh")
     classifier_model_poll_s: float = Field(
         5.0, gt=0, description="how often the model store's active.json is checked"
     )
+
+    classifier_key_points_min_words: int = Field(
+        150, ge=0, description="requests (subject, body, files) longer than this get key points"
+    )
+    classifier_key_points_max: int = Field(
+        7, ge=3, le=KEY_POINTS_MAX, description="most key points per request (at least 3)"
+    )
+    classifier_key_points_candidates: int = Field(
+        10, ge=KEY_POINTS_MAX, le=200,
+        description="sentences embedded per long request to choose its key points (cost bound)",
+    )  # fmt: skip
+
+    classifier_window_words: int = Field(
+        DEFAULT_WINDOW_WORDS, ge=50, le=2000,
+        description="longer requests: the embedder reads the first part and the key points",
+    )  # fmt: skip
+
+    def key_point_params(self) -> Params:
+        return Params(
+            min_words=self.classifier_key_points_min_words,
+            max_points=self.classifier_key_points_max,
+            candidates=self.classifier_key_points_candidates,
+        )

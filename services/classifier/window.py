@@ -1,56 +1,47 @@
-"""What the model reads of a long request: a deliberate window, not blind truncation.
+"""What the embedder reads of a long request: a deliberate window, not a blind cut.
 
-The embedder reads about 512 tokens (roughly 2,000 characters of French or Dutch);
-a request with documents is often ten times that. Cutting the concatenation would
-give the model the body and the first pages of the first file only. Instead every
-part — the subject and body, then each file (its pages joined) — gets a fair share
-of the window (parts shorter than their share give the rest to the others), and
-each part is cut at a word boundary: the opening of each letter or report, where
-its purpose is usually stated, always reaches the model. Masking, the urgency cues
-and the language detector still read the whole text.
+The e5 embedder reads at most 512 tokens (about 300 words of French or Dutch);
+beyond that it silently drops the rest, which for a letter with a report
+attached means the report. For a request longer than ``max_words`` the model's
+embedder reads instead: the first part of the text (subject, then the start of
+the body, where the request is introduced) and then the key points found
+further on (``keypoints.py``: the sentences that say what is asked, the amounts,
+the deadlines, from the whole request, attachments included). Shorter requests
+are read whole, exactly as before.
+
+Only the embedder reads the window: TF-IDF features, the urgency cues, the
+language and the key points themselves still read the whole masked text.
 """
 
 from __future__ import annotations
 
-from shared.events import RequestReceived
+import re
+from collections.abc import Sequence
+
+from shared.events import KeyPoint
+
+# Words of a long request the embedder reads (e5: 512 tokens, ~300 French words).
+DEFAULT_WINDOW_WORDS = 300
+_WORD = re.compile(r"\S+")
+# Never less than this share of the window for the opening of the text.
+_MIN_HEAD_SHARE = 3
 
 
-def sections(event: RequestReceived) -> list[str]:
-    """Subject and body, then each attachment's text, pages of one file together."""
-    head = "\n\n".join(p for p in (event.subject, event.body) if p)
-    files: dict[str, list[str]] = {}
-    for attachment in event.attachments:
-        files.setdefault(attachment.name, []).append(attachment.text)
-    return [head, *("\n".join(pages) for pages in files.values())]
+def first_words(text: str, words: int) -> str:
+    """``text`` up to the end of its ``words``-th word (line breaks kept)."""
+    if words <= 0:
+        return ""
+    ends = [m.end() for m in _WORD.finditer(text)]
+    return text[: ends[min(words, len(ends)) - 1]] if ends else ""
 
 
-def shares(lengths: list[int], window: int) -> list[int]:
-    """Characters given to each part: equal shares, what a short part leaves redistributed."""
-    given = [0] * len(lengths)
-    left = window
-    open_parts = [i for i, n in enumerate(lengths) if n > 0]
-    while open_parts and left > 0:
-        share = max(left // len(open_parts), 1)
-        for i in list(open_parts):
-            take = min(share, lengths[i] - given[i], left)
-            given[i] += take
-            left -= take
-            if given[i] == lengths[i]:
-                open_parts.remove(i)
-    return given
-
-
-def cut(text: str, size: int) -> str:
-    """``text`` to at most ``size`` characters, at a word boundary when there is one."""
-    if len(text) <= size:
+def model_window(text: str, key_points: Sequence[KeyPoint], max_words: int) -> str:
+    """``text`` itself when short enough, else its first part plus the later key points."""
+    words = len(text.split())
+    if words <= max_words:
         return text
-    head = text[:size]
-    space = head.rfind(" ")
-    return head[:space] if space > size // 2 else head
-
-
-def fit(parts: list[str], window: int) -> str:
-    """The parts, each within its share of ``window`` characters, in order."""
-    separators = 2 * (sum(1 for p in parts if p) - 1)
-    sizes = shares([len(p) for p in parts], max(window - separators, 0))
-    return "\n\n".join(cut(p, n) for p, n in zip(parts, sizes, strict=True) if n > 0)
+    later = [p.text for p in key_points]
+    reserve = sum(len(p.split()) for p in later)
+    head = first_words(text, max(max_words - reserve, max_words // _MIN_HEAD_SHARE))
+    later = [p for p in later if p.removesuffix("…") not in head]
+    return "\n\n".join([head, *later]) if later else head

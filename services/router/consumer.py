@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import asyncpg
@@ -114,6 +114,22 @@ def batch_columns(events: Sequence[RequestClassified], routing: Routing) -> list
     return columns
 
 
+def key_point_columns(
+    events: Sequence[RequestClassified], created: Collection[Any]
+) -> tuple[list[Any], list[str]]:
+    """``set_key_points`` arrays for the items just created that have key points (pure)."""
+    ids: list[Any] = []
+    points: list[str] = []
+    wanted = set(created)  # uuid.UUID, as PostgreSQL returns them
+    for ev in events:
+        request_id = parse_item_id(ev.request_id)
+        if ev.key_points and request_id in wanted:
+            wanted.discard(request_id)  # a duplicate inside the batch: first one wins
+            ids.append(request_id)
+            points.append(_json([p.model_dump() for p in ev.key_points]))
+    return ids, points
+
+
 class ClassifiedWriter:
     """The ``process`` callable of the BatchConsumer for request.classified."""
 
@@ -137,6 +153,9 @@ class ClassifiedWriter:
         try:
             async with self.pool.acquire() as conn, conn.transaction():
                 created = await conn.fetch(self.q.insert_routed, *columns)
+                ids, points = key_point_columns(events, [row["request_id"] for row in created])
+                if ids:
+                    await conn.execute(self.q.set_key_points, ids, points)
         except Exception as exc:
             cause = infrastructure_cause(exc)
             if cause is not None:

@@ -95,6 +95,7 @@ class Queries(NamedQueries):
     find_mentions: str
     insert_confirmation: str
     model_agreement: str
+    set_key_points: str
 
 
 def load_queries(path: Path = SQL_DIR / "queries.sql") -> Queries:

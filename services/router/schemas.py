@@ -74,6 +74,12 @@ class RequestContent(BaseModel):
     metadata: dict[str, Any] | None
 
 
+class KeyPointOut(BaseModel):
+    text: str = Field(description="a sentence of the request, masked")
+    source: str = Field(description='"body" or the name of the attachment it comes from')
+    page: int | None = Field(description="1-based page of that attachment, when known")
+
+
 class HistoryEvent(BaseModel):
     at: datetime
     event: str
@@ -135,6 +141,11 @@ class ItemDetail(BaseModel):
     classification: dict[str, Any] = Field(
         description="confidences, review reasons and explanation (top scores, urgency cues, "
         "nearest historical cases)"
+    )
+    key_points: list[KeyPointOut] = Field(
+        default_factory=list,
+        description="3-7 sentences to read first, in text order (long requests only; "
+        "empty once purged)",
     )
     history: list[HistoryEvent] = Field(default_factory=list)
     corrections: list[CorrectionRecord] = Field(default_factory=list)

@@ -157,6 +157,7 @@ class Views:
         item = {k: row[k] for k in ITEM_FIELDS}
         item["request"] = {k: row[k] for k in REQUEST_FIELDS}
         item["classification"] = row["classification"]
+        item["key_points"] = row["key_points"] or []
         item["history"] = [dict(h) for h in history]
         item["corrections"] = [dict(c) for c in corrections]
         item["documents"] = await DocumentStore(self.pool).listing(str(item_id))

@@ -154,10 +154,21 @@ class TriageModel:
     def embedder_spec(self) -> EmbedderSpec:
         return EmbedderSpec.from_dict(self.manifest["embedder"])
 
-    def score(self, texts: list[str], batch_size: int = 64, show_progress: bool = False) -> Scores:
-        """Embed (one call for the batch) and run both heads."""
+    def score(
+        self,
+        texts: list[str],
+        batch_size: int = 64,
+        show_progress: bool = False,
+        windows: list[str] | None = None,
+    ) -> Scores:
+        """Embed (one call for the batch) and run both heads.
+
+        ``windows``: what the embedder reads instead of each text (the window of a
+        long request, ``services/classifier/window.py``); TF-IDF reads ``texts``.
+        """
+        embedded = texts if windows is None else windows
         emb = np.asarray(
-            self.embedder.encode(texts, batch_size=batch_size, show_progress=show_progress),
+            self.embedder.encode(embedded, batch_size=batch_size, show_progress=show_progress),
             dtype=np.float32,
         )
         x = self._features.transform(texts, emb)
@@ -191,11 +202,14 @@ class TriageModel:
             )
         return out
 
-    def predict(self, texts: list[str]) -> list[Prediction]:
-        """Predictions for already PII-masked ``texts`` (one embed call for the batch)."""
+    def predict(self, texts: list[str], windows: list[str] | None = None) -> list[Prediction]:
+        """Predictions for already PII-masked ``texts`` (one embed call for the batch).
+
+        ``windows``: what the embedder reads of each text, when not the text itself.
+        """
         if not texts:
             return []
-        scores = self.score(texts)
+        scores = self.score(texts, windows=windows)
         top_idx, confidence, margin = top_two(scores.type_proba)
         low = confidence < self._thresholds[top_idx]
         close = margin < self.margin_threshold

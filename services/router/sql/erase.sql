@@ -12,7 +12,7 @@
 -- The request text, the intake system's reference and the explanation's snippets go;
 -- routing, workflow and statistics columns stay.
 UPDATE work_items w
-SET subject = NULL, body = NULL, attachments = NULL, metadata = NULL,
+SET subject = NULL, body = NULL, attachments = NULL, metadata = NULL, key_points = NULL,
     external_id = 'erased',
     classification = jsonb_set(
         w.classification, '{explanation,cues}',

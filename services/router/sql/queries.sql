@@ -329,3 +329,15 @@ JOIN (SELECT request_id, max(at) AS labelled_at FROM corrections
 WHERE w.corrected OR w.confirmed
 GROUP BY w.model_version, week, w.type
 ORDER BY week DESC, w.model_version, w.type;
+
+-- Key points (issue 14) -------------------------------------------------------
+
+
+-- name: set_key_points
+-- $1 request ids, $2 their key points (JSON arrays). Run in insert_routed's
+-- transaction for the items it has just created only: a redelivered event never
+-- rewrites an item, and a purged item never gets its key points back.
+UPDATE work_items w
+SET key_points = b.key_points::jsonb
+FROM unnest($1::uuid[], $2::text[]) AS b (request_id, key_points)
+WHERE w.request_id = b.request_id AND w.key_points IS NULL AND w.purged_at IS NULL;

@@ -44,6 +44,7 @@ CREATE TABLE work_items (
     purged_at        timestamptz,
     confirmed        boolean NOT NULL DEFAULT false,
     first_claimed_at timestamptz,
+    key_points       jsonb,
     CONSTRAINT work_items_status_check CHECK (status IN ('waiting', 'claimed', 'done')),
     CONSTRAINT work_items_urgency_check
         CHECK (urgency IN ('critical', 'high', 'normal', 'low')),
@@ -60,6 +61,8 @@ COMMENT ON COLUMN work_items.classification IS
     'the classifier''s output: confidences, review reasons, explanation';
 COMMENT ON COLUMN work_items.first_claimed_at IS
     'when an agent first claimed the item: the end of its waiting time (KPIs)';
+COMMENT ON COLUMN work_items.key_points IS
+    'key points of a long request: [{text, source, page}] in text order, masked; null once purged';
 
 -- Claim and listing walk the open items in serving order. Waiting and claimed items
 -- have separate indexes so that a claimed item leaves the index that claimers scan.

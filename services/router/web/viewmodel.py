@@ -72,5 +72,6 @@ def item_view(item: dict[str, Any], who: Principal) -> dict[str, Any]:
         "neighbours": [n for n in explanation.get("neighbours") or [] if isinstance(n, dict)][
             :NEIGHBOURS
         ],
+        "key_points": [p for p in item.get("key_points") or [] if isinstance(p, dict)],
         "events": [{**h, "summary": _summary(h)} for h in item.get("history") or []],
     }

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.keypoints.data import load_cases
 from services.classifier.model.paths import default_model_dir
 from services.classifier.settings import ModelPaths
 from shared.events import DeadLetter, RequestClassified, RequestReceived, encode, request_id_for
-from shared.pii import find
+from shared.pii import find, mask
 from tests.fixtures.services import ServiceProc, corpus_rows, produce, read_topic
 from tests.fixtures.stack import Topics
 
@@ -49,21 +50,47 @@ def _classifier(bootstrap: str, topics: Topics, tmp_path: Path, **extra: str) ->
     return ServiceProc("classifier", env, tmp_path)
 
 
+def _long_letter() -> RequestReceived:
+    """A letter long enough for key points, with identifiers in its key sentences."""
+    case = next(c for c in load_cases() if c.id == "fr-02")
+    body = case.segments[0].text.replace(
+        "la dette de 1.480 €", "la dette de 1.480 € (compte BE68 5390 0754 7034)"
+    )
+    return RequestReceived(
+        request_id=request_id_for("demo", "long-1"), source="demo", external_id="long-1",
+        channel="letter", subject=case.subject, body=body, received_at=datetime.now(UTC),
+    )  # fmt: skip
+
+
 async def test_classifies_every_request_without_leaking_identifiers(
     kafka_bootstrap: str, topics: Topics, tmp_path: Path
 ) -> None:
     rows = _mixed(200)
     events = _events(rows, "mix")
+    long_letter = _long_letter()
     service = _classifier(kafka_bootstrap, topics, tmp_path)
     service.start()
     try:
+        sent = [*events, long_letter]
         await produce(
-            kafka_bootstrap, topics.received, [(e.request_id.encode(), encode(e)) for e in events]
+            kafka_bootstrap, topics.received, [(e.request_id.encode(), encode(e)) for e in sent]
         )
-        records = await read_topic(kafka_bootstrap, topics.classified, at_least=200, wait_s=240)
+        records = await read_topic(kafka_bootstrap, topics.classified, at_least=201, wait_s=240)
     finally:
         service.stop()
     results = [RequestClassified.model_validate_json(r.value) for r in records]
+    [long_result] = [r for r in results if r.request_id == long_letter.request_id]
+    results.remove(long_result)
+    points = [p.text for p in long_result.key_points]
+    assert 3 <= len(points) <= 7 and all(p in long_letter.body or "[IBAN]" in p for p in points)
+    assert "BE68" not in " ".join(points) and any("[IBAN]" in p for p in points)
+    body_of = {e.request_id: e.body for e in events}
+    for result in results:  # corpus requests: key points only above 150 words, masked
+        body = mask(body_of[result.request_id])  # words are counted on the masked text
+        assert bool(result.key_points) == (len(body.split()) > 150)
+        flat = " ".join(body.split())  # sentences come with their white space folded
+        assert all(p.text.removesuffix("…") in flat for p in result.key_points)  # long: cut
+        assert all(p.source == "body" and p.page is None for p in result.key_points)
     assert sorted(r.request_id for r in results) == sorted(e.request_id for e in events)
     secrets = {row["text"][s.start : s.end] for row in rows for s in find(row["text"])}
     assert len(secrets) > 20, "the corpus sample should carry identifiers"

@@ -238,3 +238,23 @@ async def test_logout(page_client: Client) -> None:
     page_client.cookies.set("triage_session", copied, path="/ui")
     replayed = await page_client.get("/ui/")
     assert replayed.status_code == 303 and replayed.headers["location"] == "/ui/login"
+
+
+async def test_the_item_page_shows_the_key_points_above_the_text(
+    page_client: Client, store: Store
+) -> None:
+    from shared.events import KeyPoint
+
+    points = [
+        KeyPoint(text="Sibelga coupe le courant le 14 janvier.", source="body"),
+        KeyPoint(
+            text="La patiente dépend d'un concentrateur d'oxygène.", source="cert.pdf", page=2
+        ),
+        KeyPoint(text="Elle demande une intervention urgente.", source="body"),
+    ]
+    event = classified("energy_aid").model_copy(update={"key_points": points})
+    await store(event)
+    await login(page_client, "alice")
+    html = (await page_client.get(f"/ui/items/{event.request_id}")).text
+    assert html.index('id="key-points"') < html.index('id="request-body"')
+    assert "concentrateur d&#39;oxygène." in html and "(cert.pdf, page 2)" in html

@@ -13,11 +13,10 @@ from services.classifier.cues import CueLexicon
 from services.classifier.extraction.readers import DOCX, PDF, Extracted, Limits, Unreadable, extract
 from services.classifier.extraction.stage import ExtractionMetrics, Extractor, with_text
 from services.classifier.pipeline import UNREADABLE_REASON, Classifier
-from services.classifier.window import fit, sections, shares
 from shared.consumer import Consumed
 from shared.documents.mail import clean
 from shared.documents.store import File, StoredDocument
-from shared.events import Attachment, DocumentRef, DocumentStatus, RequestReceived, request_id_for
+from shared.events import DocumentRef, DocumentStatus, RequestReceived, request_id_for
 from testing import documents as d
 from tests.unit.classifier.test_pipeline import FakeDetector, FakeModel
 
@@ -92,39 +91,20 @@ def test_extracted_pages_become_attachments_within_the_cap() -> None:
     assert out.unreadable_documents() == [out.documents[1]]
 
 
-def test_window_shares_fairly_and_cuts_at_words() -> None:
-    assert shares([10, 1000, 1000], 210) == [10, 100, 100]
-    assert shares([0, 50], 100) == [0, 50]
-    text = fit(["corps court", "mot " * 200, "woord " * 200], 100)
-    body, first, second = text.split("\n\n")
-    assert body == "corps court"
-    assert first.startswith("mot mot") and second.startswith("woord woord")
-    assert len(text) <= 100
-
-
-def test_sections_keep_pages_of_one_file_together() -> None:
-    event = _event(
-        attachments=[
-            Attachment(name="a.pdf", text="p1", page=1),
-            Attachment(name="a.pdf", text="p2", page=2),
-            Attachment(name="b.png", text="scan", page=1),
-        ]
-    )
-    assert sections(event) == ["Courrier\n\nVoir les pièces jointes.", "p1\np2", "scan"]
-
-
 def test_unreadable_document_flags_the_item_and_the_model_reads_every_file() -> None:
     pdf, png = _event().documents
     event = with_text(
         _event(), {pdf.document_id: Extracted(["le gaz " * 400]), png.document_id: "corrupt"}, 10**6
     )
     model = FakeModel()
-    classifier = Classifier(model, CueLexicon.load(), FakeDetector(), window_chars=300)
+    classifier = Classifier(model, CueLexicon.load(), FakeDetector(), window_words=60)
     (result,) = classifier.classify([event])
     assert result.classification.needs_review
     assert result.classification.review_reasons == [UNREADABLE_REASON]
-    assert model.seen[0].startswith("Courrier\n\nVoir les pièces jointes.\n\nle gaz")
-    assert len(model.seen[0]) <= 300
+    # the whole text for TF-IDF, its opening (body first, then the file) for the embedder
+    assert "le gaz " * 400 in model.seen[0]
+    assert model.windows[0].startswith("Courrier\n\nVoir les pièces jointes.\n\nle gaz")
+    assert len(model.windows[0].split()) <= 60
 
 
 class _Store:

@@ -26,11 +26,13 @@ class FakeModel:
 
     def __init__(self, urgency: str = "low", needs_review: bool = False) -> None:
         self.seen: list[str] = []
+        self.windows: list[str] = []
         self.urgency = urgency
         self.needs_review = needs_review
 
-    def predict(self, texts: list[str]) -> list[Prediction]:
+    def predict(self, texts: list[str], windows: list[str] | None = None) -> list[Prediction]:
         self.seen.extend(texts)
+        self.windows.extend(windows or [])
         return [
             Prediction(
                 type="energy_aid", type_confidence=0.8,

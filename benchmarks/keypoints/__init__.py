@@ -1,0 +1,1 @@
+"""Key points benchmark: recall@5 against caseworkers' essential sentences, and speed."""
