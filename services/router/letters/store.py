@@ -91,12 +91,12 @@ class Letters:
         self.book = book
 
     async def _item(self, conn: asyncpg.Connection, who: Principal, value: str) -> Any:
-        """The item, if the caller may see its queue (404 unknown, 403 another queue)."""
+        """The item, if the caller may see its queue (404 unknown or in another queue)."""
         item_id = parse_item_id(value)
         row = await conn.fetchrow(self.lq.letter_item, item_id) if item_id else None
         if row is None:
             raise NotFound(f"item {value} not found")
-        who.require(row["queue"])
+        who.require_item(row["queue"], value)
         return row
 
     async def _audit(

@@ -50,7 +50,7 @@ async def test_confirming_needs_the_claim_or_a_lead(
     await store(event)
     item = f"/v1/items/{event.request_id}/confirm"
     problem(await client.post(item, headers=auth("bob")), 409, "not_claimed", "confirm it")
-    problem(await client.post(item, headers=auth("carol")), 403, "forbidden", "energy_aid")
+    problem(await client.post(item, headers=auth("carol")), 404, "not_found", "not found")
     by_lead = await client.post(item, headers=auth("lena"))
     assert by_lead.status_code == 200 and by_lead.json()["queue"] == "energy_aid"
 
