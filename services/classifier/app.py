@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 
-from services.classifier.pipeline import Classifier
+from services.classifier.pipeline import Classifier, RelatedConfig
 from services.classifier.settings import ClassifierSettings
 from shared.consumer import BatchConsumer, Consumed, TransientError, lag_loop, subscribe
 from shared.events import EVENT_TYPE_HEADER, RECEIVED_V1, RequestClassified, encode
@@ -121,7 +121,19 @@ def load_classifier(settings: ClassifierSettings) -> Classifier:
     )
     # four languages keep the detector at ~130 MB (eleven cost ~350 MB) for the RSS budget
     detector = LanguageDetector(languages=("fr", "nl", "en", "de"))
-    return Classifier(model, CueLexicon.load(), detector)
+    return Classifier(model, CueLexicon.load(), detector, related_config(settings, model))
+
+
+def related_config(settings: ClassifierSettings, model: Any) -> RelatedConfig:
+    """The identity key from the settings, the embedder's identity from the model."""
+    key = settings.identity_hash_key
+    if key is None:
+        log.warning("TRIAGE_IDENTITY_HASH_KEY unset: no same-person matching of requests")
+    spec = model.embedder_spec
+    return RelatedConfig(
+        identity_key=key.get_secret_value().encode() if key else None,
+        embedder=f"{spec.name}:{spec.weights_sha256[:12]}:{spec.dim}"[:80],
+    )
 
 
 def create_app(settings: ClassifierSettings, classifier: Classifier | None = None) -> FastAPI:

@@ -22,19 +22,23 @@ Every step that decides a request's urgency, in the order they apply:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from services.classifier.cues import CueLexicon, raise_urgency
+from services.classifier.identity import identity_hashes
 from services.classifier.model.contract import classification
 from services.classifier.model.predictor import Prediction
 from shared.events import (
     DEFAULT_URGENCY,
     Classification,
+    RelatedKeys,
     RequestClassified,
     RequestReceived,
     Urgency,
 )
-from shared.pii import mask
+from shared.pii import PiiSpan, find, replace_spans
+from shared.vectors import encode_vector
 
 
 class Model(Protocol):
@@ -59,14 +63,46 @@ def _language(detected: tuple[str, float], declared: str | None) -> tuple[str, f
     return detected
 
 
+@dataclass(frozen=True)
+class RelatedConfig:
+    """What the classifier adds for the router's related-case search (``RelatedKeys``).
+
+    ``identity_key``: the HMAC key of identifiers (None: no identity hashes);
+    ``embedder``: which embedder made the vectors (the router compares only alike).
+    """
+
+    identity_key: bytes | None = None
+    embedder: str = ""
+
+
 class Classifier:
-    def __init__(self, model: Model, lexicon: CueLexicon, detector: Detector) -> None:
+    def __init__(
+        self,
+        model: Model,
+        lexicon: CueLexicon,
+        detector: Detector,
+        related: RelatedConfig | None = None,
+    ) -> None:
         self.model = model
         self.lexicon = lexicon
         self.detector = detector
+        self.related = related
+
+    def _related(self, text: str, spans: list[PiiSpan], pred: Prediction) -> RelatedKeys | None:
+        if self.related is None:
+            return None
+        key = self.related.identity_key
+        return RelatedKeys(
+            identity_hashes=identity_hashes(key, text, spans) if key else [],
+            embedder=self.related.embedder,
+            embedding=encode_vector(pred.embedding) if pred.embedding is not None else "",
+        )
 
     def classify(self, events: list[RequestReceived]) -> list[RequestClassified]:
-        masked = [mask(event.full_text()) for event in events]
+        texts = [event.full_text() for event in events]
+        # One detection per text: it masks the text and yields the identifiers to hash.
+        spans = [find(text) for text in texts]
+        masked = [replace_spans(t, s) for t, s in zip(texts, spans, strict=True)]
         for event, text in zip(events, masked, strict=True):
             if not text.strip():
                 raise UnclassifiableRequest(f"request {event.request_id} has no text")
@@ -77,8 +113,11 @@ class Classifier:
                 request_id=event.request_id,
                 request=event,
                 classification=self._classification(event, text, pred, lang),
+                related=self._related(raw, found, pred),
             )
-            for event, text, pred, lang in zip(events, masked, predictions, languages, strict=True)
+            for event, text, pred, lang, raw, found in zip(
+                events, masked, predictions, languages, texts, spans, strict=True
+            )
         ]
 
     def _classification(

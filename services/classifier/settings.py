@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from shared.settings import BaseTriageSettings, HttpSettings, KafkaSettings
 
@@ -50,3 +50,9 @@ class ClassifierSettings(ModelPaths, KafkaSettings, HttpSettings):
         None, ge=1, description="inference threads (onnxruntime and torch); default: cores"
     )
     classifier_lag_interval_s: float = Field(5.0, gt=0, description="lag gauge refresh")
+    identity_hash_key: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="HMAC key (a Secret, 16+ characters) of the identifiers that link a "
+        "person's requests; unset: no same-person matching. Changing it unlinks older items",
+    )
