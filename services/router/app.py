@@ -23,6 +23,8 @@ from services.router.consumer import ClassifiedWriter, ReceivedRecorder
 from services.router.db import create_pool, load_queries
 from services.router.metrics import RouterMetrics, refresh_forever, stop_task
 from services.router.migrate import check_current
+from services.router.related_api import router as related_router
+from services.router.related_service import RelatedService
 from services.router.rules import Routing, load_rules
 from services.router.settings import RouterSettings
 from services.router.state import NotStarted, RouterState
@@ -49,7 +51,10 @@ def build_state(settings: RouterSettings, routing: Routing | None = None) -> Rou
         trusted_proxies=settings.router_trusted_proxies,
     )
     registry = new_registry()
-    return RouterState(settings, routing, auth, load_queries(), registry, RouterMetrics(registry))
+    related = RelatedService(settings, registry)
+    return RouterState(
+        settings, routing, auth, load_queries(), registry, RouterMetrics(registry), related
+    )
 
 
 async def _start_consumers(state: RouterState) -> None:
@@ -61,7 +66,12 @@ async def _start_consumers(state: RouterState) -> None:
     await ensure_topics(s, names)
     consumer_metrics = ConsumerMetrics(state.registry, "router")
     writer = ClassifiedWriter(
-        state.pool, state.queries, state.routing, state.metrics, state.notifier.changed
+        state.pool,
+        state.queries,
+        state.routing,
+        state.metrics,
+        state.notifier.changed,
+        state.related.recorder,
     )
     consumer = BatchConsumer(
         broker=broker,
@@ -175,6 +185,7 @@ def create_app(settings: RouterSettings, routing: Routing | None = None) -> Fast
     app.add_exception_handler(NotStarted, _not_started)
     Probes(state.registry, lambda: _not_ready(state)).install(app)
     app.include_router(api.router)
+    app.include_router(related_router)  # related cases: close as duplicate
     app.include_router(web_router)  # the team-lead page under /ui
     metrics = HttpMetrics(state.registry, "router")
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics, routes=app.router.routes)

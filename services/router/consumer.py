@@ -24,6 +24,7 @@ from services.router.db import Queries, is_transient
 from services.router.metrics import RouterMetrics
 from services.router.notify import ignore
 from services.router.paging import parse_item_id
+from services.router.related import RelatedRecorder
 from services.router.rules import Routing
 from shared.consumer import Consumed, TransientError, decode_record
 from shared.events import RECEIVED_V1, PoisonMessage, RequestClassified
@@ -110,19 +111,27 @@ class ClassifiedWriter:
         routing: Routing,
         metrics: RouterMetrics,
         on_change: Callable[..., None] = ignore,
+        related: RelatedRecorder | None = None,
     ) -> None:
         self.pool = pool
         self.q = queries
         self.routing = routing
         self.metrics = metrics
         self.on_change = on_change
+        self.related = related
 
     async def __call__(self, items: list[Consumed[Any]]) -> None:
         events: list[RequestClassified] = [i.event for i in items]
         columns = batch_columns(events, self.routing)
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                created = await conn.fetch(self.q.insert_routed, *columns)
+            async with self.pool.acquire() as conn:
+                if self.related is not None:
+                    await self.related.finder.sync(conn)
+                async with conn.transaction():
+                    created = await conn.fetch(self.q.insert_routed, *columns)
+                    if self.related is not None:
+                        ids = {row["request_id"] for row in created}
+                        await self.related.record(conn, events, ids)
         except Exception as exc:
             if is_transient(exc):
                 raise TransientError(f"database: {type(exc).__name__}") from exc

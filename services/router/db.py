@@ -17,11 +17,13 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SQL_DIR = Path(__file__).with_name("sql")
 _NAME = re.compile(r"^--\s*name:\s*(\S+)\s*$")
@@ -69,18 +71,23 @@ class Queries:
     @classmethod
     def from_statements(cls, statements: Mapping[str, str], origin: str = "queries.sql") -> Queries:
         """The registry of ``statements``, which must name exactly this class's attributes."""
-        expected = {f.name for f in fields(cls)}
-        missing, extra = sorted(expected - statements.keys()), sorted(statements.keys() - expected)
-        if missing or extra:
-            raise QueryFileError(
-                f"{origin} and services.router.db.Queries disagree: "
-                f"missing from the file {missing}, not in the class {extra}"
-            )
-        return cls(**statements)
+        return named_queries(cls, statements, origin)
 
     @classmethod
     def names(cls) -> list[str]:
         return [f.name for f in fields(cls)]
+
+
+def named_queries(cls: type[T], statements: Mapping[str, str], origin: str) -> T:
+    """``cls`` (a dataclass of ``str`` fields) from ``statements``, which must name its fields."""
+    expected = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    missing, extra = sorted(expected - statements.keys()), sorted(statements.keys() - expected)
+    if missing or extra:
+        raise QueryFileError(
+            f"{origin} and {cls.__module__}.{cls.__name__} disagree: "
+            f"missing from the file {missing}, not in the class {extra}"
+        )
+    return cls(**statements)
 
 
 def parse_statements(text: str, origin: str = "queries.sql") -> dict[str, str]:

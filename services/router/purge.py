@@ -1,8 +1,9 @@
 """``triage purge``: remove the personal data of items completed long ago.
 
 For completed items older than the retention period, the request text
-(subject, body, attachments), the free metadata and the masked snippets of the
-explanation are erased; the item keeps its routing and workflow columns, so
+(subject, body, attachments), the free metadata, the masked snippets of the
+explanation and the related-case data (identifier hashes, embeddings, duplicate
+links) are erased; the item keeps its routing and workflow columns, so
 statistics stay right, and the audit trail (which never holds request text)
 stays whole, with a 'purged' event added. Runs in small transactions, so it can
 run while the router works; schedule it daily (a Kubernetes CronJob).
@@ -20,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from services.router.db import init_connection, load_queries
+from services.router.related import purge_related
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ async def purge(conn: asyncpg.Connection, cutoff: datetime, batch: int = BATCH) 
         items += done
         if done < batch:
             break
+    await purge_related(conn, cutoff, batch)
     status = await conn.execute(q.purge_received, cutoff)
     received = int(status.split()[-1]) if status.startswith("DELETE") else 0
     log.info(

@@ -94,6 +94,45 @@ class CorrectionRecord(BaseModel):
     reason: str | None
 
 
+class RelatedItem(BaseModel):
+    request_id: uuid.UUID
+    queue: str
+    status: Status
+    type: str
+    urgency: Urgency
+    received_at: datetime
+
+
+class SamePersonItem(RelatedItem):
+    shared: int = Field(description="identifiers (national number, IBAN, e-mail, phone) in common")
+
+
+class DuplicateItem(RelatedItem):
+    similarity: float = Field(description="cosine of the two requests' embeddings")
+
+
+class RelatedCases(BaseModel):
+    same_person: list[SamePersonItem] = Field(
+        description="other open items naming one of this request's identifiers (matched "
+        "through keyed hashes, never in clear)"
+    )
+    duplicates: list[DuplicateItem] = Field(
+        description="open items found nearly the same text when either was routed"
+    )
+    duplicate_of: uuid.UUID | None = Field(description="closed as a duplicate of this item")
+
+
+class DuplicateBody(_In):
+    duplicate_of: str = Field(min_length=1, max_length=64, description="the original item's id")
+
+
+class ClosedDuplicate(BaseModel):
+    request_id: uuid.UUID
+    queue: str
+    duplicate_of: uuid.UUID
+    completed_at: datetime
+
+
 class ItemDetail(BaseModel):
     request_id: uuid.UUID
     queue: str
@@ -124,6 +163,9 @@ class ItemDetail(BaseModel):
     )
     history: list[HistoryEvent] = Field(default_factory=list)
     corrections: list[CorrectionRecord] = Field(default_factory=list)
+    related: RelatedCases | None = Field(
+        default=None, description="the same person's other open items, likely duplicates"
+    )
 
 
 class Lease(BaseModel):
@@ -184,3 +226,6 @@ class RequestStatus(BaseModel):
     priority: int | None = None
     due_at: datetime | None = None
     completed_at: datetime | None = None
+    duplicate_of: uuid.UUID | None = Field(
+        default=None, description="done: closed as a duplicate of this request"
+    )

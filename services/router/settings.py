@@ -11,13 +11,16 @@ from pathlib import Path
 
 from pydantic import Field
 
+from services.router.related import RelatedSettings
 from services.router.web.settings import WebSettings
 from shared.settings import DatabaseSettings, HttpSettings, IntakeKeySettings, KafkaSettings
 
 DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
 
 
-class RouterSettings(KafkaSettings, HttpSettings, DatabaseSettings, IntakeKeySettings, WebSettings):
+class RouterSettings(
+    KafkaSettings, HttpSettings, DatabaseSettings, IntakeKeySettings, WebSettings, RelatedSettings
+):
     port: int = Field(8003, ge=0, le=65535, description="HTTP listen port")
 
     router_rules: Path = Field(DEFAULT_RULES, description="routing rules YAML file")

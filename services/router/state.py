@@ -14,6 +14,7 @@ from services.router.auth import Authenticator
 from services.router.db import Queries
 from services.router.metrics import RouterMetrics
 from services.router.notify import QueueNotifier
+from services.router.related_service import RelatedService
 from services.router.rules import Routing
 from services.router.settings import RouterSettings
 from services.router.views import Views
@@ -32,6 +33,7 @@ class RouterState:
     queries: Queries
     registry: CollectorRegistry
     metrics: RouterMetrics
+    related: RelatedService
     broker: KafkaBroker | None = None
     consuming: bool = False
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -51,7 +53,7 @@ class RouterState:
             lease_s=self.settings.router_lease_s,
             on_change=self._notifier.changed,
         )
-        self._views = Views(pool, self.queries, self._workflow)
+        self._views = Views(pool, self.queries, self._workflow, self.related)
 
     def detach(self) -> None:
         self._pool = self._workflow = self._views = self._notifier = None

@@ -14,6 +14,7 @@ import asyncpg
 from services.router.auth import Principal
 from services.router.db import Queries
 from services.router.paging import decode_cursor, page, parse_item_id
+from services.router.related_service import RelatedService
 from services.router.workflow import Workflow
 from shared.errors import NotFound
 
@@ -95,10 +96,17 @@ def summarise_queues(
 
 
 class Views:
-    def __init__(self, pool: asyncpg.Pool, queries: Queries, workflow: Workflow) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        queries: Queries,
+        workflow: Workflow,
+        related: RelatedService | None = None,
+    ) -> None:
         self.pool = pool
         self.q = queries
         self.workflow = workflow
+        self.related = related
 
     async def queues(self, who: Principal) -> list[dict[str, Any]]:
         async with self.pool.acquire() as conn:
@@ -134,11 +142,13 @@ class Views:
             who.require(row["queue"])
             history = await conn.fetch(self.q.item_history, item_id)
             corrections = await conn.fetch(self.q.item_corrections, item_id)
+            related = await self.related.for_item(conn, item_id) if self.related else None
         item = {k: row[k] for k in ITEM_FIELDS}
         item["request"] = {k: row[k] for k in REQUEST_FIELDS}
         item["classification"] = row["classification"]
         item["history"] = [dict(h) for h in history]
         item["corrections"] = [dict(c) for c in corrections]
+        item["related"] = related
         return item
 
     async def request_status(self, source: str, value: str) -> dict[str, Any]:
@@ -151,6 +161,9 @@ class Views:
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(self.q.request_status, request_id)
             received = None if row else await conn.fetchrow(self.q.received_status, request_id)
+            original = None
+            if row is not None and row["status"] == "done" and self.related is not None:
+                original = await self.related.duplicate_of(conn, request_id)
         if row is None and received is not None and received["source"] == source:
             return {
                 "request_id": str(request_id),
@@ -160,7 +173,10 @@ class Views:
             }
         if row is None or row["source"] != source:
             raise missing
-        return status_of(row)
+        out = status_of(row)
+        if original is not None:
+            out["duplicate_of"] = str(original)
+        return out
 
 
 def status_of(row: Any, now: datetime | None = None) -> dict[str, Any]:
