@@ -7,49 +7,19 @@ from typing import Any
 
 import asyncpg
 import httpx
-import numpy as np
 import pytest
 
-from services.router.consumer import ClassifiedWriter
-from services.router.db import load_queries
-from services.router.metrics import RouterMetrics
 from services.router.purge import purge
-from services.router.related_service import RelatedService
 from services.router.rules import Routing
-from shared.consumer import Consumed
-from shared.events import RelatedKeys, RequestClassified
-from shared.metrics import new_registry
-from shared.vectors import encode_vector
+from shared.events import RequestClassified
 from tests.fixtures.factories import classified
-from tests.integration.router.conftest import Store, auth, router_settings, source_auth
-
-H1, H2, H3 = ("a" * 32, "b" * 32, "c" * 32)
-EMBEDDER = "test-embedder:384"
-
-
-def _vector(seed: int, noise_of: int | None = None, noise: float = 0.0) -> str:
-    base = np.random.default_rng(seed if noise_of is None else noise_of).normal(size=384)
-    jitter = np.random.default_rng(seed).normal(size=384) * noise
-    return encode_vector(base + jitter)
-
-
-def related(event: RequestClassified, hashes: list[str], vector: str = "") -> RequestClassified:
-    keys = RelatedKeys(identity_hashes=hashes, embedder=EMBEDDER, embedding=vector)
-    return event.model_copy(update={"related": keys})
+from tests.integration.router.conftest import Store, auth, source_auth
+from tests.integration.router.related_support import H1, H2, H3, related, related_store, vector
 
 
 @pytest.fixture
 def store_related(pool: asyncpg.Pool, routing: Routing, migrated_url: str) -> Store:
-    """Route events as the router's consumer does, related cases included."""
-    service = RelatedService(router_settings(migrated_url), new_registry())
-    writer = ClassifiedWriter(
-        pool, load_queries(), routing, RouterMetrics(new_registry()), related=service.recorder
-    )
-
-    async def _store(*events: RequestClassified) -> None:
-        await writer([Consumed(e, "t", 0, i, None) for i, e in enumerate(events)])
-
-    return _store
+    return related_store(pool, routing, migrated_url)
 
 
 async def _related(client: httpx.AsyncClient, event: RequestClassified) -> dict[str, Any]:
@@ -97,9 +67,9 @@ async def test_the_same_persons_second_request_shows_the_first(
 async def test_a_duplicate_is_found_and_closed_as_such(
     client: httpx.AsyncClient, store_related: Store, pool: asyncpg.Pool
 ) -> None:
-    original = related(classified("energy_aid", "high"), [], _vector(1))
-    resent = related(classified("energy_aid", "normal"), [], _vector(2, noise_of=1, noise=0.05))
-    other = related(classified("energy_aid", "normal"), [], _vector(3))
+    original = related(classified("energy_aid", "high"), [], vector(1))
+    resent = related(classified("energy_aid", "normal"), [], vector(2, noise_of=1, noise=0.05))
+    other = related(classified("energy_aid", "normal"), [], vector(3))
     await store_related(original)
     await store_related(resent, other)
 
@@ -152,7 +122,7 @@ async def test_closing_as_duplicate_of_nothing_is_refused(
 async def test_purge_removes_hashes_and_vectors_of_old_items(
     client: httpx.AsyncClient, store_related: Store, pool: asyncpg.Pool
 ) -> None:
-    old = related(classified("energy_aid"), [H1], _vector(5))
+    old = related(classified("energy_aid"), [H1], vector(5))
     await store_related(old)
     await _complete(client, old)
     async with pool.acquire() as conn:
