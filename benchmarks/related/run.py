@@ -37,6 +37,7 @@ THRESHOLDS = [round(0.80 + 0.005 * i, 3) for i in range(40)]
 MIN_PRECISION = 0.95
 SIZES = (10_000, 50_000, 100_000, 200_000)
 DIM = 384
+CACHE = Path(".cache/bench-related")  # the checkout's cache folder (git-ignored)
 
 
 def embed(texts: list[str]) -> tuple[dict[str, npt.NDArray[np.float32]], str, float]:
@@ -51,7 +52,7 @@ def embed(texts: list[str]) -> tuple[dict[str, npt.NDArray[np.float32]], str, fl
     )
     masked = [mask(t) for t in texts]
     spec = model.embedder_spec
-    cache = _cache_file(models_dir.parent, masked, spec.weights_sha256)
+    cache = _cache_file(CACHE, masked, spec.weights_sha256)
     start = time.perf_counter()
     if cache.exists():  # a rerun re-measures lookups, not the slow embedding
         vectors, rate = np.load(cache), float("nan")
@@ -68,7 +69,7 @@ def _cache_file(cache_dir: Path, texts: list[str], weights: str) -> Path:
     digest = hashlib.sha256(weights.encode())
     for text in texts:
         digest.update(text.encode() + b"\0")
-    return cache_dir / "bench-related" / f"embeddings-{digest.hexdigest()[:16]}.npy"
+    return cache_dir / f"embeddings-{digest.hexdigest()[:16]}.npy"
 
 
 def sweep(scores: npt.NDArray[np.float64], truth: npt.NDArray[np.bool_]) -> list[dict[str, float]]:
@@ -150,7 +151,7 @@ def lookup_times(threshold: float, queries: int, seed: int = 0) -> list[dict[str
     return out
 
 
-def run(datasets: Path | None, scale: float, queries: int) -> dict[str, Any]:
+def run(datasets: Path | None, scale: float, queries: int, out: Path) -> dict[str, Any]:
     pairs = build(datasets, scale=scale)
     demo = [t.text for lang in ("en", "fr", "nl") for t in read_csv(CORPUS / f"demo_{lang}.csv")]
     texts = sorted({t for p in pairs for t in (p.a, p.b)} | set(demo))
@@ -164,7 +165,7 @@ def run(datasets: Path | None, scale: float, queries: int) -> dict[str, Any]:
     edits = [
         i for i, p in enumerate(pairs) if p.family in ("resubmission", "forwarded", "same_type")
     ]
-    return {
+    result = {
         "embedder": embedder,
         "embed_texts_per_s": rate,
         "pairs": len(pairs),
@@ -175,10 +176,12 @@ def run(datasets: Path | None, scale: float, queries: int) -> dict[str, Any]:
         "families": by_family(pairs, scores, t),
         "sweep": rows,
         "corpus": corpus_false_suggestions(np.stack([vectors[x] for x in demo]), t),
-        "lookup": lookup_times(t, queries),
         "datasets": datasets is not None,
         "machine": f"{cpu_name('unknown CPU')}, 2 cores shared with other jobs",
     }
+    out.write_text(json.dumps(result, indent=2) + "\n")  # the slow part is saved already
+    result["lookup"] = lookup_times(t, queries)
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         result = json.loads(args.from_json.read_text())
     else:
         datasets = args.datasets if args.datasets.is_dir() else None
-        result = run(datasets, args.scale, args.queries)
+        result = run(datasets, args.scale, args.queries, args.out)
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "sweep"}, indent=2))
     if args.docs is not None:
