@@ -69,7 +69,7 @@ async def test_a_duplicate_is_found_and_closed_as_such(
 ) -> None:
     original = related(classified("energy_aid", "high"), [], vector(1))
     resent = related(classified("energy_aid", "normal"), [], vector(2, noise_of=1, noise=0.05))
-    other = related(classified("energy_aid", "normal"), [], vector(3))
+    other = related(classified("energy_aid", "low"), [], vector(3))
     await store_related(original)
     await store_related(resent, other)
 
