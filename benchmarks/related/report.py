@@ -36,8 +36,9 @@ def _families(r: dict[str, Any]) -> str:
 
 def _lookup(r: dict[str, Any]) -> str:
     return "\n".join(
-        f"| {x['items']:,} | {x['p50_ms']:.1f} ms | {x['p99_ms']:.1f} ms | {x['max_ms']:.1f} ms "
-        f"| {x['memory_mb']:.0f} MB | {x['build_s']:.1f} s |"
+        f"| {x['items']:,} | {x.get('cpu_p50_ms', float('nan')):.1f} ms "
+        f"| {x.get('cpu_p99_ms', float('nan')):.1f} ms | {x['p50_ms']:.1f} ms "
+        f"| {x['p99_ms']:.1f} ms | {x['memory_mb']:.0f} MB |"
         for x in r.get("lookup", [])
     )
 
@@ -80,7 +81,7 @@ request finds {corpus["mean_suggestions"]:.3f} others above the threshold on ave
 **Lookup time** of `VectorIndex.search` (numpy, single-threaded BLAS, 384 float32 per item,
 random unit vectors: the time depends on the count, not the content):
 
-| open items in the window | p50 | p99 | max | memory | index build |
+| open items in the window | CPU p50 | CPU p99 | wall p50 | wall p99 | memory |
 |---:|---:|---:|---:|---:|---:|
 {_lookup(r)}
 

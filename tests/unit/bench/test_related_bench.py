@@ -48,7 +48,12 @@ def test_report_renders_its_section() -> None:
         "without_other_words": row, "sweep": [row], "families": {"forwarded": family},
         "corpus": {"requests": 100, "mean_suggestions": 0.01, "share_with_any": 0.01},
         "lookup": [{"items": 100_000, "p50_ms": 9.0, "p99_ms": 30.0, "max_ms": 40.0,
+                    "cpu_p50_ms": 8.0, "cpu_p99_ms": 12.0,
                     "memory_mb": 154.0, "build_s": 1.0}],
     }  # fmt: skip
     text = markdown(result)
-    assert text.startswith(SECTION) and "**0.950**" in text and "| 100,000 | 9.0 ms" in text
+    assert (
+        text.startswith(SECTION)
+        and "**0.950**" in text
+        and "| 100,000 | 8.0 ms | 12.0 ms | 9.0 ms" in text
+    )
