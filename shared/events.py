@@ -17,8 +17,6 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shared.vectors import MAX_CHARS as VECTOR_MAX_CHARS
-
 # Namespace for deterministic request ids: uuid5(namespace, source + external_id).
 REQUEST_ID_NAMESPACE = uuid.UUID("6f0b7a36-2f3c-5d0e-9a57-7d1b0c1e7a11")
 
@@ -142,6 +140,10 @@ class Classification(_Event):
     explanation: Explanation = Field(default_factory=Explanation)
 
 
+# The largest embedding an event may carry: 1,024 dimensions as base64 float16
+# (shared/vectors.py; here so that reading events needs no numpy).
+VECTOR_MAX_DIM = 1024
+VECTOR_MAX_CHARS = (VECTOR_MAX_DIM * 2 + 2) // 3 * 4
 # At most this many identifier hashes per request (a request naming more people
 # than this is a list, not a person's request; the first ones are kept).
 MAX_IDENTITY_HASHES = 16

@@ -14,8 +14,10 @@ import binascii
 import numpy as np
 import numpy.typing as npt
 
-MAX_DIM = 1024  # the largest vector an event may carry (bounds the event's size)
-MAX_CHARS = (MAX_DIM * 2 + 2) // 3 * 4
+from shared.events import VECTOR_MAX_CHARS as MAX_CHARS
+from shared.events import VECTOR_MAX_DIM as MAX_DIM
+
+__all__ = ["MAX_CHARS", "MAX_DIM", "BadVector", "decode_vector", "encode_vector", "vector_bytes"]
 
 
 class BadVector(ValueError):

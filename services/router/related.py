@@ -22,35 +22,17 @@ from typing import Any
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Gauge, Histogram
-from pydantic import Field
 
 from services.router.db import SQL_DIR, named_queries, parse_statements
 from services.router.related_index import VectorIndex
+from services.router.related_settings import RelatedSettings
 from shared.events import RequestClassified
-from shared.settings import BaseTriageSettings
 from shared.vectors import BadVector, decode_vector, vector_bytes
 
 # Rows recorded this long before the last one seen are read again at each sync: a
 # transaction that started earlier (its now()) may commit after a later one.
 SYNC_OVERLAP = timedelta(seconds=30)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class RelatedSettings(BaseTriageSettings):
-    router_duplicate_threshold: float = Field(
-        0.95, ge=0.0, le=1.0,
-        description="cosine of embeddings from which two requests are likely duplicates "
-        "(chosen on the benchmark of docs/benchmarks.md)",
-    )  # fmt: skip
-    router_duplicate_days: int = Field(
-        30, ge=1, le=3650, description="likely duplicates are searched among open items "
-        "received in the last N days",
-    )  # fmt: skip
-    router_duplicate_max: int = Field(5, ge=1, le=50, description="likely duplicates kept per item")
-    router_related_rebuild_s: float = Field(
-        900.0, gt=0, description="rebuild the in-memory duplicate index this often (drops "
-        "closed items)",
-    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,8 @@
 
 Why brute force in numpy: one matrix product over every open item of the window
 (unit vectors: the product is the cosine) is exact, needs no extension in
-PostgreSQL (Debian's PostgreSQL 15 has no pgvector) and takes a few
-milliseconds for 100,000 items (docs/benchmarks.md, "Related cases"). Vectors
+PostgreSQL (Debian's PostgreSQL 15 has no pgvector) and takes ~20 ms of CPU
+for 100,000 items (docs/benchmarks.md, "Related cases"). Vectors
 are kept as float32 (1.5 KB per e5-small item: ~150 MB at 100,000 open items).
 
 Items are never removed one by one: closed items are filtered out by the caller

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from services.router.related import RelatedSettings
+from services.router.related_settings import RelatedSettings
 from services.router.web.settings import WebSettings
 from shared.settings import DatabaseSettings, HttpSettings, IntakeKeySettings, KafkaSettings
 
