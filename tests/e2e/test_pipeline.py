@@ -87,7 +87,8 @@ async def test_a_persons_resubmission_shows_the_first_and_is_closed_as_duplicate
         first, second = ids
         related = (await router.get(f"/v1/items/{second}")).json()["related"]
         assert [r["request_id"] for r in related["same_person"]] == [first]
-        assert [r["request_id"] for r in related["duplicates"]] == [first]
+        # other demo requests about gas bills may be likely duplicates too
+        assert first in [r["request_id"] for r in related["duplicates"]]
         queue = statuses[second]["queue"]
         for _ in range(30):  # the lead takes items of that queue until it holds the second
             claimed = await router.post(f"/v1/queues/{queue}/claim")
