@@ -16,7 +16,7 @@ PYTEST := $(PY) -m pytest -p no:cacheprovider
 APT_PACKAGES ?= prometheus chromium tesseract-ocr tesseract-ocr-fra tesseract-ocr-nld tesseract-ocr-eng fonts-dejavu-core
 
 .PHONY: install lock embedder model run test lint unit integration e2e ops system-deps clean \
-        eval-benchmarks bench bench-classifier bench-queue asyncapi bench-documents bench-letters
+        eval-benchmarks bench bench-classifier bench-queue asyncapi bench-documents bench-letters bench-related
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -125,6 +125,9 @@ bench-letters: install
 .PHONY: bench-keypoints
 bench-keypoints: install embedder
 	$(PY) -m benchmarks.keypoints.run --docs docs/benchmarks.md
+
+bench-related: install model
+	$(PY) -m benchmarks.related.run --docs docs/benchmarks.md
 
 clean:
 	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache

@@ -218,6 +218,33 @@ class KeyPoint(_Event):
     page: int | None = None  # 1-based page of that attachment, when known
 
 
+# The largest embedding an event may carry: 1,024 dimensions as base64 float16
+# (shared/vectors.py; here so that reading events needs no numpy).
+VECTOR_MAX_DIM = 1024
+VECTOR_MAX_CHARS = (VECTOR_MAX_DIM * 2 + 2) // 3 * 4
+# At most this many identifier hashes per request (a request naming more people
+# than this is a list, not a person's request; the first ones are kept).
+MAX_IDENTITY_HASHES = 16
+IdentityHash = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+
+
+class RelatedKeys(_Event):
+    """What the router needs to find related cases, with no identifier in clear.
+
+    ``identity_hashes``: keyed hashes (HMAC-SHA256, 128 bits, hex) of the national
+    numbers, IBANs, e-mails and phones found in the request (``services/classifier/
+    identity.py``). ``embedding``: the classifier's embedding of the masked text
+    (``shared/vectors.py``), compared only with vectors of the same ``embedder``.
+    At most ~4.7 KB; ~1.6 KB for e5-small with a few identifiers.
+    """
+
+    identity_hashes: list[IdentityHash] = Field(
+        default_factory=list, max_length=MAX_IDENTITY_HASHES
+    )
+    embedder: Annotated[str, Field(max_length=80)] = ""
+    embedding: Annotated[str, Field(max_length=VECTOR_MAX_CHARS)] = ""
+
+
 class RequestClassified(_Event):
     event_type: Literal["triage.request.classified.v1"] = CLASSIFIED_V1
     event_id: str = Field(default_factory=lambda: str(uuid.uuid4()))
@@ -229,6 +256,7 @@ class RequestClassified(_Event):
     key_points: Annotated[list[KeyPoint], Field(max_length=KEY_POINTS_MAX)] = Field(
         default_factory=list
     )
+    related: RelatedKeys | None = None  # optional: events of older classifiers have none
 
 
 class DeadLetter(_Event):

@@ -85,6 +85,8 @@ class LocalStack:
             secrets = json.loads(path.read_text())
         else:
             secrets = {"api_key": new_secret(), "lead_token": new_secret()}
+        if "identity_key" not in secrets:  # state folders from before the key existed
+            secrets["identity_key"] = new_secret()
             path.write_text(json.dumps(secrets))
             path.chmod(0o600)
         users = {"demo-lead": {"token_sha256": hash_secret(secrets["lead_token"]),
@@ -94,6 +96,7 @@ class LocalStack:
             "TRIAGE_ROUTER_USERS": json.dumps(users),
             "TRIAGE_DEMO_API_KEY": secrets["api_key"],
             "TRIAGE_DEMO_LEAD_TOKEN": secrets["lead_token"],
+            "TRIAGE_IDENTITY_HASH_KEY": secrets["identity_key"],
         }
 
     def _migrate(self) -> None:

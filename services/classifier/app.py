@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 
 from services.classifier.extraction.stage import ExtractionMetrics
 from services.classifier.extraction.wiring import Extraction
-from services.classifier.pipeline import Classifier, Model
+from services.classifier.pipeline import Classifier, Model, RelatedConfig, embedder_id
 from services.classifier.settings import ClassifierSettings
 from services.classifier.swap import Holder, Loader, ModelWatcher, SwapMetrics, score_shadows
 from shared.consumer import (
@@ -174,8 +174,9 @@ def load_classifier(settings: ClassifierSettings) -> Classifier:
     # the model's own embedder, already loaded: key points cost no extra memory
     key_points = KeyPointer(model.embedder.encode, settings.key_point_params())
     return Classifier(
-        model, CueLexicon.load(), detector, key_points, settings.classifier_window_words
-    )
+        model, CueLexicon.load(), detector, key_points, settings.classifier_window_words,
+        related_config(settings, model),
+    )  # fmt: skip
 
 
 def _extraction(
@@ -188,6 +189,17 @@ def _extraction(
     if not settings.extract_enabled:
         return None
     return Extraction(settings, broker, metrics, extraction_metrics)
+
+
+def related_config(settings: ClassifierSettings, model: Any) -> RelatedConfig:
+    """The identity key from the settings, the embedder's identity from the model."""
+    key = settings.identity_hash_key
+    if key is None:
+        log.warning("TRIAGE_IDENTITY_HASH_KEY unset: no same-person matching of requests")
+    return RelatedConfig(
+        identity_key=key.get_secret_value().encode() if key else None,
+        embedder=embedder_id(model.embedder_spec),
+    )
 
 
 def create_app(settings: ClassifierSettings, classifier: Classifier | None = None) -> FastAPI:

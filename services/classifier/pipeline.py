@@ -26,9 +26,11 @@ Every step that decides a request's urgency, in the order they apply:
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from services.classifier.cues import CueLexicon, raise_urgency
+from services.classifier.identity import identity_hashes
 from services.classifier.keypoints import KeyPointer, Segment
 from services.classifier.model.contract import classification
 from services.classifier.model.predictor import Prediction
@@ -37,11 +39,13 @@ from shared.events import (
     DEFAULT_URGENCY,
     Classification,
     KeyPoint,
+    RelatedKeys,
     RequestClassified,
     RequestReceived,
     Urgency,
 )
-from shared.pii import mask
+from shared.pii import PiiSpan, find, mask, replace_spans
+from shared.vectors import encode_vector
 
 # The review reason of an item with a file that could not be read (shown on its page).
 UNREADABLE_REASON = "document_unreadable"
@@ -75,6 +79,23 @@ def masked_segments(event: RequestReceived) -> list[Segment]:
     return body + [Segment(mask(a.text), a.name or "attachment", a.page) for a in event.attachments]
 
 
+@dataclass(frozen=True)
+class RelatedConfig:
+    """What the classifier adds for the router's related-case search (``RelatedKeys``).
+
+    ``identity_key``: the HMAC key of identifiers (None: no identity hashes);
+    ``embedder``: which embedder made the vectors (the router compares only alike).
+    """
+
+    identity_key: bytes | None = None
+    embedder: str = ""
+
+
+def embedder_id(spec: Any) -> str:
+    """Which embedder made a vector (name, weights, size): the router compares only alike."""
+    return f"{spec.name}:{spec.weights_sha256[:12]}:{spec.dim}"[:80]
+
+
 class Classifier:
     def __init__(
         self,
@@ -83,12 +104,14 @@ class Classifier:
         detector: Detector,
         key_points: KeyPointer | None = None,
         window_words: int = DEFAULT_WINDOW_WORDS,
+        related: RelatedConfig | None = None,
     ) -> None:
         self.model = model
         self.lexicon = lexicon
         self.detector = detector
         self.key_points = key_points
         self.window_words = window_words
+        self.related = related
 
     def _key_points(self, events: list[RequestReceived]) -> list[list[KeyPoint]]:
         if self.key_points is None:
@@ -104,10 +127,29 @@ class Classifier:
         key_points = None
         if self.key_points is not None and embedder is not None:
             key_points = KeyPointer(embedder.encode, self.key_points.params)
-        return Classifier(model, self.lexicon, self.detector, key_points, self.window_words)
+        related = self.related
+        spec = getattr(model, "embedder_spec", None)
+        if related is not None and spec is not None:  # vectors of another embedder
+            related = RelatedConfig(related.identity_key, embedder_id(spec))
+        return Classifier(
+            model, self.lexicon, self.detector, key_points, self.window_words, related
+        )
+
+    def _related(self, text: str, spans: list[PiiSpan], pred: Prediction) -> RelatedKeys | None:
+        if self.related is None:
+            return None
+        key = self.related.identity_key
+        return RelatedKeys(
+            identity_hashes=identity_hashes(key, text, spans) if key else [],
+            embedder=self.related.embedder,
+            embedding=encode_vector(pred.embedding) if pred.embedding is not None else "",
+        )
 
     def classify(self, events: list[RequestReceived]) -> list[RequestClassified]:
-        masked = [mask(event.full_text()) for event in events]
+        texts = [event.full_text() for event in events]
+        # One detection per text: it masks the text and yields the identifiers to hash.
+        spans = [find(text) for text in texts]
+        masked = [replace_spans(t, s) for t, s in zip(texts, spans, strict=True)]
         for event, text in zip(events, masked, strict=True):
             if not text.strip():
                 raise UnclassifiableRequest(f"request {event.request_id} has no text")
@@ -124,9 +166,10 @@ class Classifier:
                 request=event,
                 classification=self._classification(event, text, pred, lang),
                 key_points=kp,
+                related=self._related(raw, found, pred),
             )
-            for event, text, pred, lang, kp in zip(
-                events, masked, predictions, languages, points, strict=True
+            for event, text, pred, lang, kp, raw, found in zip(
+                events, masked, predictions, languages, points, texts, spans, strict=True
             )
         ]
 

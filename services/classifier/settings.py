@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from services.classifier.keypoints import Params
 from services.classifier.window import DEFAULT_WINDOW_WORDS
@@ -122,3 +122,10 @@ class ClassifierSettings(
             max_points=self.classifier_key_points_max,
             candidates=self.classifier_key_points_candidates,
         )
+
+    identity_hash_key: SecretStr | None = Field(
+        None,
+        min_length=16,
+        description="HMAC key (a Secret, 16+ characters) of the identifiers that link a "
+        "person's requests; unset: no same-person matching. Changing it unlinks older items",
+    )

@@ -27,6 +27,8 @@ from services.router.letters import api as letters_api
 from services.router.letters.book import LetterBook
 from services.router.metrics import RouterMetrics, refresh_forever, stop_task
 from services.router.migrate import check_current
+from services.router.related_api import router as related_router
+from services.router.related_service import RelatedService
 from services.router.rules import Routing, load_rules
 from services.router.settings import RouterSettings
 from services.router.state import NotStarted, RouterState
@@ -60,7 +62,7 @@ def build_state(settings: RouterSettings, routing: Routing | None = None) -> Rou
     return RouterState(
         settings, routing, auth, load_queries(), registry, metrics,
         deadletters=load_deadletter_queries(), letter_book=LetterBook(routing, settings),
-        api_limit=limit,
+        related=RelatedService(settings, registry), api_limit=limit,
     )  # fmt: skip
 
 
@@ -73,7 +75,12 @@ async def _start_consumers(state: RouterState) -> None:
     await ensure_topics(s, names)
     consumer_metrics = ConsumerMetrics(state.registry, "router")
     writer = ClassifiedWriter(
-        state.pool, state.queries, state.routing, state.metrics, state.notifier.changed
+        state.pool,
+        state.queries,
+        state.routing,
+        state.metrics,
+        state.notifier.changed,
+        state.related.recorder,
     )
     consumer = BatchConsumer(
         broker=broker,
@@ -199,6 +206,7 @@ def create_app(settings: RouterSettings, routing: Routing | None = None) -> Fast
     app.include_router(letters_api.router)
     app.state.insights = Insights(state)  # KPIs and forecasts (its router refits daily)
     app.include_router(kpi_api.router)
+    app.include_router(related_router)  # related cases: close as duplicate
     app.include_router(web_router)  # the team-lead page under /ui
     metrics = HttpMetrics(state.registry, "router")
     app.add_middleware(HttpMetricsMiddleware, metrics=metrics, routes=app.router.routes)

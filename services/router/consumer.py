@@ -24,6 +24,7 @@ from services.router.db import Queries, infrastructure_cause
 from services.router.metrics import RouterMetrics
 from services.router.notify import ignore
 from services.router.paging import parse_item_id
+from services.router.related import RelatedRecorder
 from services.router.rules import Routing
 from shared.consumer import Consumed, TransientError, decode_record
 from shared.events import RECEIVED_V1, PoisonMessage, RequestClassified
@@ -140,22 +141,30 @@ class ClassifiedWriter:
         routing: Routing,
         metrics: RouterMetrics,
         on_change: Callable[..., None] = ignore,
+        related: RelatedRecorder | None = None,
     ) -> None:
         self.pool = pool
         self.q = queries
         self.routing = routing
         self.metrics = metrics
         self.on_change = on_change
+        self.related = related
 
     async def __call__(self, items: list[Consumed[Any]]) -> None:
         events: list[RequestClassified] = [i.event for i in items]
         columns = batch_columns(events, self.routing)
         try:
-            async with self.pool.acquire() as conn, conn.transaction():
-                created = await conn.fetch(self.q.insert_routed, *columns)
-                ids, points = key_point_columns(events, [row["request_id"] for row in created])
-                if ids:
-                    await conn.execute(self.q.set_key_points, ids, points)
+            async with self.pool.acquire() as conn:
+                if self.related is not None:
+                    await self.related.finder.sync(conn)
+                async with conn.transaction():
+                    created = await conn.fetch(self.q.insert_routed, *columns)
+                    new = [row["request_id"] for row in created]
+                    ids, points = key_point_columns(events, new)
+                    if ids:
+                        await conn.execute(self.q.set_key_points, ids, points)
+                    if self.related is not None:
+                        await self.related.record(conn, events, set(new))
         except Exception as exc:
             cause = infrastructure_cause(exc)
             if cause is not None:

@@ -29,6 +29,8 @@ from shared.db import (  # noqa: F401
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 SQL_DIR = Path(__file__).with_name("sql")
 
 

@@ -3,7 +3,8 @@
 Items completed before the cutoff, and items still open since before it
 (abandoned), go through the same per-table statements as ``triage erase``
 (``sql/erase.sql``): request text, intake reference, explanation snippets and
-agents' free-text reasons and the item's letters are erased; the item keeps its routing and workflow
+agents' free-text reasons, the item's letters and its related-case data
+(identifier hashes, embeddings, duplicate links) are erased; the item keeps its routing and workflow
 columns, so statistics stay right, and the audit trail keeps its rows as
 tombstones, with a 'purged' event added. Runs in small transactions, so it can
 run while the router works; schedule it daily (a Kubernetes CronJob).

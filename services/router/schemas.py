@@ -113,6 +113,45 @@ class DocumentInfo(BaseModel):
     pages: int | None = None
 
 
+class RelatedItem(BaseModel):
+    request_id: uuid.UUID
+    queue: str
+    status: Status
+    type: str
+    urgency: Urgency
+    received_at: datetime
+
+
+class SamePersonItem(RelatedItem):
+    shared: int = Field(description="identifiers (national number, IBAN, e-mail, phone) in common")
+
+
+class DuplicateItem(RelatedItem):
+    similarity: float = Field(description="cosine of the two requests' embeddings")
+
+
+class RelatedCases(BaseModel):
+    same_person: list[SamePersonItem] = Field(
+        description="other open items naming one of this request's identifiers (matched "
+        "through keyed hashes, never in clear)"
+    )
+    duplicates: list[DuplicateItem] = Field(
+        description="open items found nearly the same text when either was routed"
+    )
+    duplicate_of: uuid.UUID | None = Field(description="closed as a duplicate of this item")
+
+
+class DuplicateBody(_In):
+    duplicate_of: str = Field(min_length=1, max_length=64, description="the original item's id")
+
+
+class ClosedDuplicate(BaseModel):
+    request_id: uuid.UUID
+    queue: str
+    duplicate_of: uuid.UUID
+    completed_at: datetime
+
+
 class ItemDetail(BaseModel):
     request_id: uuid.UUID
     queue: str
@@ -151,6 +190,9 @@ class ItemDetail(BaseModel):
     corrections: list[CorrectionRecord] = Field(default_factory=list)
     documents: list[DocumentInfo] = Field(
         default_factory=list, description="original files (GET .../documents/{document_id})"
+    )
+    related: RelatedCases | None = Field(
+        default=None, description="the same person's other open items, likely duplicates"
     )
 
 
@@ -244,3 +286,6 @@ class Agreement(BaseModel):
     since: datetime
     versions: list[VersionAgreement]
     weeks: list[AgreementCell]
+    duplicate_of: uuid.UUID | None = Field(
+        default=None, description="done: closed as a duplicate of this request"
+    )

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.router.letters.settings import LetterSettings
+from services.router.related_settings import RelatedSettings
 from services.router.sla import parse_closed_day
 from services.router.web.settings import WebSettings
 from shared.settings import DatabaseSettings, HttpSettings, IntakeKeySettings, KafkaSettings
@@ -33,7 +34,13 @@ class QueueCapacity(BaseModel):
 
 
 class RouterSettings(
-    KafkaSettings, HttpSettings, DatabaseSettings, IntakeKeySettings, WebSettings, LetterSettings
+    KafkaSettings,
+    HttpSettings,
+    DatabaseSettings,
+    IntakeKeySettings,
+    WebSettings,
+    LetterSettings,
+    RelatedSettings,
 ):
     port: int = Field(8003, ge=0, le=65535, description="HTTP listen port")
 

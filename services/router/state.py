@@ -17,6 +17,7 @@ from services.router.letters.book import LetterBook
 from services.router.letters.store import Letters, load_letter_queries
 from services.router.metrics import RouterMetrics
 from services.router.notify import QueueNotifier
+from services.router.related_service import RelatedService
 from services.router.rules import Routing
 from services.router.settings import RouterSettings
 from services.router.views import Views
@@ -39,6 +40,7 @@ class RouterState:
     metrics: RouterMetrics
     deadletters: DeadLetterQueries
     letter_book: LetterBook
+    related: RelatedService
     api_limit: RateLimiter = field(default_factory=lambda: RateLimiter(0, 1))
     broker: KafkaBroker | None = None
     consuming: bool = False
@@ -61,7 +63,7 @@ class RouterState:
             lease_s=self.settings.router_lease_s,
             on_change=self._notifier.changed,
         )
-        self._views = Views(pool, self.queries, self._workflow, self.deadletters)
+        self._views = Views(pool, self.queries, self._workflow, self.deadletters, self.related)
         self._letters = Letters(pool, self.queries, load_letter_queries(), self.letter_book)
 
     def detach(self) -> None:

@@ -16,6 +16,7 @@ from services.router.auth import Principal
 from services.router.db import Queries
 from services.router.deadletters import DeadLetterQueries
 from services.router.paging import decode_cursor, page, parse_item_id
+from services.router.related_service import RelatedService
 from services.router.workflow import Workflow
 from shared.documents.store import DocumentStore
 from shared.errors import Forbidden, NotFound
@@ -105,11 +106,13 @@ class Views:
         queries: Queries,
         workflow: Workflow,
         deadletters: DeadLetterQueries,
+        related: RelatedService | None = None,
     ) -> None:
         self.pool = pool
         self.q = queries
         self.workflow = workflow
         self.deadletters = deadletters
+        self.related = related
 
     async def agreement(self, who: Principal, weeks: int) -> dict[str, Any]:
         """Accuracy over time against the human labels (leads only: every queue's items)."""
@@ -154,6 +157,7 @@ class Views:
             who.require_item(row["queue"], value)
             history = await conn.fetch(self.q.item_history, item_id)
             corrections = await conn.fetch(self.q.item_corrections, item_id)
+            related = await self.related.for_item(conn, item_id) if self.related else None
         item = {k: row[k] for k in ITEM_FIELDS}
         item["request"] = {k: row[k] for k in REQUEST_FIELDS}
         item["classification"] = row["classification"]
@@ -161,7 +165,17 @@ class Views:
         item["history"] = [dict(h) for h in history]
         item["corrections"] = [dict(c) for c in corrections]
         item["documents"] = await DocumentStore(self.pool).listing(str(item_id))
+        item["related"] = related
         return item
+
+    async def _routed_status(self, conn: asyncpg.Connection, row: Any) -> dict[str, Any]:
+        """A routed request's status; ``duplicate_of`` once closed as a duplicate."""
+        out = status_of(row)
+        if row["status"] == "done" and self.related is not None:
+            original = await self.related.duplicate_of(conn, row["request_id"])
+            if original is not None:
+                out["duplicate_of"] = str(original)
+        return out
 
     async def request_status(self, source: str, value: str) -> dict[str, Any]:
         """Status of one request for the intake source that sent it; another source's
@@ -179,7 +193,7 @@ class Views:
                     raise
                 return failed_status(failed, None)
             if row is not None:
-                return status_of(row)
+                return await self._routed_status(conn, row)
             failed = await conn.fetchrow(self.deadletters.deadletter_status, received["request_id"])
         if failed is not None:
             return failed_status(failed, received)

@@ -9,7 +9,7 @@ confidence-gate decision with its reasons, and the nearest training cases
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +52,13 @@ class Prediction:
     needs_review: bool
     review_reasons: list[str]  # REASON_LOW_CONFIDENCE and/or REASON_CLOSE_CALL
     neighbours: list[Neighbour]
+    # The text's embedding (unit norm), for the router's duplicate search.
+    embedding: npt.NDArray[np.float32] | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        del out["embedding"]
+        return out
 
 
 @dataclass
@@ -238,6 +242,7 @@ class TriageModel:
                     needs_review=bool(reasons),
                     review_reasons=reasons,
                     neighbours=near[i],
+                    embedding=scores.embeddings[i],
                 )
             )
         return results

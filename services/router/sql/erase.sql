@@ -34,6 +34,19 @@ DELETE FROM documents WHERE request_id = ANY($1::uuid[]);
 -- Ingest's ledger of accepted external ids (the source's reference can name a person).
 DELETE FROM intake_requests WHERE request_id = ANY($1::uuid[]);
 
+-- name: item_identities
+-- Keyed hashes of the person's identifiers (related cases).
+DELETE FROM item_identities WHERE request_id = ANY($1::uuid[]);
+
+-- name: item_embeddings
+-- The text's embedding (a vector of the request's text).
+DELETE FROM item_embeddings WHERE request_id = ANY($1::uuid[]);
+
+-- name: item_duplicates
+-- Likely-duplicate links, either way (closed_duplicates keeps only ids, for duplicate_of).
+DELETE FROM item_duplicates
+WHERE request_id = ANY($1::uuid[]) OR duplicate_id = ANY($1::uuid[]);
+
 -- name: audit_events
 -- Agents' reasons (masked, but a name is no identifier the masking knows).
 UPDATE audit_events SET details = erased_details(details)

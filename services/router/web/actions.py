@@ -1,4 +1,5 @@
-"""The buttons: take next, complete, release, reassign, correct, confirm, extend the claim.
+"""The buttons: take next, complete, release, reassign, correct, confirm, extend the claim,
+close as a duplicate.
 
 Every form is a POST carrying the session's CSRF token. The rules are the
 router's own (``Workflow``); a refusal is shown on the item page, re-read so the
@@ -103,6 +104,10 @@ async def _apply(page: Page, item_id: str, action: str, form: FormData) -> tuple
         return "corrected", await flow.correct(who, item_id, type_, urgency, reason_of(form))
     if action == "confirm":
         return "confirmed", await flow.confirm(who, item_id, reason_of(form))
+    if action == "close-duplicate":
+        original = text(form, "duplicate_of") or ""
+        related = page.router.related
+        return "closed_duplicate", await related.close_duplicate(flow, who, item_id, original)
     raise Invalid(f"unknown action {action!r}", code="unknown_action")
 
 
@@ -111,7 +116,7 @@ def _after(page: Page, item_id: str, notice: str, result: dict[str, Any]) -> str
     assert page.user is not None
     queue = str(result.get("queue") or "")
     origin = str(result.get("from_queue") or queue)
-    if notice in ("completed", "released"):
+    if notice in ("completed", "released", "closed_duplicate"):
         return f"{PREFIX}/queues/{queue}?notice={notice}"
     if page.user.may_see(queue):
         return f"{PREFIX}/items/{item_id}?notice={notice}"

@@ -50,6 +50,7 @@ def test_mentions_needs_that_exact_identifier() -> None:
 
 def test_every_table_with_personal_data_has_its_erasure_statement() -> None:
     assert list(erasure_statements()) == [
-        "work_items", "letters", "documents", "intake_requests", "audit_events", "corrections"
+        "work_items", "letters", "documents", "intake_requests", "item_identities",
+        "item_embeddings", "item_duplicates", "audit_events", "corrections",
     ]  # fmt: skip
     assert all("$1::uuid[]" in sql for sql in erasure_statements().values())
