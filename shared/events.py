@@ -225,7 +225,7 @@ VECTOR_MAX_CHARS = (VECTOR_MAX_DIM * 2 + 2) // 3 * 4
 # At most this many identifier hashes per request (a request naming more people
 # than this is a list, not a person's request; the first ones are kept).
 MAX_IDENTITY_HASHES = 16
-IdentityHash = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+IdentityHash = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$", max_length=32)]
 
 
 class RelatedKeys(_Event):

@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, Info
 
 from services.classifier.extraction.stage import ExtractionMetrics
 from services.classifier.extraction.wiring import Extraction
+from services.classifier.model.predictor import TriageModel
 from services.classifier.pipeline import Classifier, Model, RelatedConfig, embedder_id
 from services.classifier.settings import ClassifierSettings
 from services.classifier.swap import Holder, Loader, ModelWatcher, SwapMetrics, score_shadows
@@ -149,15 +150,21 @@ def serving_dir(settings: ClassifierSettings) -> Path:
     return settings.model_dir or default_model_dir(settings.models_dir)
 
 
-def model_loader(settings: ClassifierSettings) -> Loader:
-    """Loads one model folder with its recorded embedder (reusing the served one's)."""
+def _load(settings: ClassifierSettings, folder: Path, serving: Model | None = None) -> TriageModel:
+    """One model folder with its recorded embedder (reusing the served one's)."""
     from services.classifier.model.loading import load_model
 
+    return load_model(
+        folder, models_dir=settings.models_dir, embedder_path=settings.embedder_path,
+        threads=settings.classifier_threads, reuse=getattr(serving, "embedder", None),
+    )  # fmt: skip
+
+
+def model_loader(settings: ClassifierSettings) -> Loader:
+    """Loads one model folder with its recorded embedder (reusing the served one's)."""
+
     def load(folder: Path, serving: Model | None) -> Model:
-        return load_model(
-            folder, models_dir=settings.models_dir, embedder_path=settings.embedder_path,
-            threads=settings.classifier_threads, reuse=getattr(serving, "embedder", None),
-        )  # fmt: skip
+        return _load(settings, folder, serving)
 
     return load
 
@@ -168,7 +175,7 @@ def load_classifier(settings: ClassifierSettings) -> Classifier:
     from services.classifier.keypoints import KeyPointer
     from services.classifier.language import LanguageDetector
 
-    model = model_loader(settings)(serving_dir(settings), None)
+    model = _load(settings, serving_dir(settings))
     # four languages keep the detector at ~130 MB (eleven cost ~350 MB) for the RSS budget
     detector = LanguageDetector(languages=("fr", "nl", "en", "de"))
     # the model's own embedder, already loaded: key points cost no extra memory

@@ -18,12 +18,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
 
 import asyncpg
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 
-from services.router.db import SQL_DIR, named_queries, parse_statements
+from services.router.db import SQL_DIR, NamedQueries, load_named
 from services.router.related_index import VectorIndex
 from services.router.related_settings import RelatedSettings
 from shared.events import RequestClassified
@@ -36,7 +36,7 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
-class RelatedQueries:
+class RelatedQueries(NamedQueries):
     """The named statements of ``services/router/sql/related.sql``."""
 
     insert_identities: str
@@ -51,9 +51,8 @@ class RelatedQueries:
     duplicate_of: str
 
 
-def load_related_queries(path: Any = SQL_DIR / "related.sql") -> RelatedQueries:
-    text = path.read_text(encoding="utf-8")
-    return named_queries(RelatedQueries, parse_statements(text, path.name), path.name)
+def load_related_queries(path: Path = SQL_DIR / "related.sql") -> RelatedQueries:
+    return load_named(RelatedQueries, path)
 
 
 @dataclass(frozen=True)

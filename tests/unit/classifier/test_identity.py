@@ -9,6 +9,7 @@ import pytest
 
 from services.classifier.cues import CueLexicon
 from services.classifier.identity import identity_hash, identity_hashes, normalise
+from services.classifier.model.predictor import Prediction
 from services.classifier.pipeline import Classifier, RelatedConfig
 from shared.events import MAX_IDENTITY_HASHES, RequestClassified, RequestReceived, decode, encode
 from shared.pii import find
@@ -49,7 +50,7 @@ def test_hashes_are_distinct_and_bounded() -> None:
 
 
 class EmbeddingModel(FakeModel):
-    def predict(self, texts: list[str]):  # type: ignore[no-untyped-def]
+    def predict(self, texts: list[str], windows: list[str] | None = None) -> list[Prediction]:
         preds = super().predict(texts)
         vec = np.arange(1, 385, dtype=np.float32)
         return [type(p)(**{**p.__dict__, "embedding": vec}) for p in preds]
@@ -62,7 +63,7 @@ def test_classified_event_carries_hashes_and_vector_not_identifiers() -> None:
         received_at=datetime(2026, 11, 20, tzinfo=UTC),
     )  # fmt: skip
     related = RelatedConfig(identity_key=KEY, embedder="e5:abc:384")
-    classifier = Classifier(EmbeddingModel(), CueLexicon.load(), FakeDetector(), related)
+    classifier = Classifier(EmbeddingModel(), CueLexicon.load(), FakeDetector(), related=related)
     [result] = classifier.classify([event])
     assert result.related is not None
     assert result.related.identity_hashes == [
@@ -85,7 +86,9 @@ def test_without_key_no_hashes_and_without_config_no_field() -> None:
         body="jan.peeters@example.be", received_at=datetime(2026, 11, 20, tzinfo=UTC),
     )  # fmt: skip
     lexicon = CueLexicon.load()
-    [keyless] = Classifier(FakeModel(), lexicon, FakeDetector(), RelatedConfig()).classify([event])
+    [keyless] = Classifier(FakeModel(), lexicon, FakeDetector(), related=RelatedConfig()).classify(
+        [event]
+    )
     assert keyless.related is not None and keyless.related.identity_hashes == []
     [plain] = Classifier(FakeModel(), lexicon, FakeDetector()).classify([event])
     assert plain.related is None

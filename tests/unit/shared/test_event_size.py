@@ -51,6 +51,7 @@ BUDGETS: dict[str, tuple[str, int]] = {
     "RequestReceived.language": (WIDE, 2),
     "RequestReceived.request_id": (WIDE, 36),  # a UUID
     "RequestClassified.request_id": (WIDE, 36),
+    "RelatedKeys.identity_hashes[]": ("f", 32),  # hex, by its pattern
     "DeadLetter.stage": (WIDE, 32),
     "DeadLetter.reason": (WIDE, 32),
     "DeadLetter.error": (WIDE, 2000),  # cut by BatchConsumer
