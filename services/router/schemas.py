@@ -254,6 +254,9 @@ class RequestStatus(BaseModel):
     priority: int | None = None
     due_at: datetime | None = None
     completed_at: datetime | None = None
+    duplicate_of: uuid.UUID | None = Field(
+        default=None, description="done: closed as a duplicate of this request"
+    )
     reason: str | None = Field(
         None,
         description="failed only: why the pipeline dead-lettered it (schema, processing,"
