@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from services.router.api import _CONFLICTS, _ERRORS, Source, SourceRoute, State, User, UserRoute
 from services.router.letters.schemas import Acknowledgement, DraftBody, EditBody, Letter, LetterList
@@ -14,6 +14,9 @@ PDF = "application/pdf"
 _PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {PDF: {}}, "description": "JSON, or the PDF with `Accept: application/pdf`"}
 }
+
+# A letter id is a PostgreSQL bigint: a larger number is a 422, never a 500.
+LetterId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 router = APIRouter(prefix="/v1", route_class=UserRoute, tags=["letters"])
 intake = APIRouter(route_class=SourceRoute, tags=["intake"])
@@ -58,7 +61,7 @@ async def draft_letter(item_id: str, body: DraftBody, state: State, who: User) -
     responses={**_CONFLICTS, **_PDF_RESPONSE},
 )
 async def get_letter(
-    item_id: str, letter_id: int, request: Request, state: State, who: User
+    item_id: str, letter_id: LetterId, request: Request, state: State, who: User
 ) -> Any:
     """One letter; as PDF (`Accept: application/pdf`) once validated (409 for a draft)."""
     if wants_pdf(request):
@@ -74,7 +77,7 @@ async def get_letter(
     responses={**_CONFLICTS, 422: {"model": ErrorBody}},
 )
 async def edit_letter(
-    item_id: str, letter_id: int, body: EditBody, state: State, who: User
+    item_id: str, letter_id: LetterId, body: EditBody, state: State, who: User
 ) -> dict[str, Any]:
     """Replace a draft's subject and text (409 once validated)."""
     return await state.letters.edit(who, item_id, letter_id, body.subject, body.body)
@@ -83,7 +86,9 @@ async def edit_letter(
 @router.post(
     "/items/{item_id}/letters/{letter_id}/validate", response_model=Letter, responses=_CONFLICTS
 )
-async def validate_letter(item_id: str, letter_id: int, state: State, who: User) -> dict[str, Any]:
+async def validate_letter(
+    item_id: str, letter_id: LetterId, state: State, who: User
+) -> dict[str, Any]:
     """The agent approves the letter as it is: recorded with who and when, then frozen."""
     return await state.letters.validate(who, item_id, letter_id)
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from services.router.inputs import CleanText
 from services.router.letters.store import BODY_MAX, SUBJECT_MAX
 
 
@@ -48,5 +49,6 @@ class DraftBody(BaseModel):
 
 
 class EditBody(BaseModel):
-    subject: str = Field(min_length=1, max_length=SUBJECT_MAX)
-    body: str = Field(min_length=1, max_length=BODY_MAX)
+    # no NUL or other control characters: PostgreSQL would refuse them (a 500)
+    subject: CleanText = Field(min_length=1, max_length=SUBJECT_MAX)
+    body: CleanText = Field(min_length=1, max_length=BODY_MAX)
