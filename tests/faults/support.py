@@ -203,3 +203,18 @@ async def deadlettered_for(bootstrap: str, ids: Sequence[str]) -> int:
     wanted = {str(i) for i in ids}
     records = await read_topic(bootstrap, DEADLETTER_V1, wait_s=5)
     return sum(1 for r in records if r.key is not None and r.key.decode() in wanted)
+
+
+async def post_with_retry(url: str, key: str, items: list[dict[str, Any]], wait_s: float) -> Tally:
+    """An intake client that honours 503 + Retry-After until ``wait_s`` has passed."""
+    tally = Tally()
+    pending = items
+    deadline = time.monotonic() + wait_s
+    while pending and time.monotonic() < deadline:
+        attempt = await post_all(url, key, pending, concurrency=8)
+        tally.merge(attempt)
+        pending = attempt.unanswered
+        if pending:
+            await asyncio.sleep(1.0)
+    tally.unanswered = pending
+    return tally

@@ -38,6 +38,7 @@ from tests.faults.support import (
     count,
     id_of,
     post_all,
+    post_with_retry,
     produce,
     report,
     wait_queued,
@@ -116,14 +117,17 @@ async def _through_outage(
     items, late = bodies(tag, N), bodies(f"{tag}-late", 50)
     ids = [id_of(b) for b in items + late]
     letters_before = await deadlettered(stack)
-    posting = asyncio.create_task(post_all(ingest, key, items))
+    # Ingest writes its intake ledger to the same PostgreSQL: while the database is
+    # unusable it answers 503 (not accepted), and the intake client retries.
+    posting = asyncio.create_task(post_with_retry(ingest, key, items, 300))
 
     async def started() -> bool:
         return (await count(dsn, tag, ids)).queued >= N // 4 or posting.done()
 
     await wait_until(started, 120, "a quarter of the requests routed")
     await _admin(stack, breaking)
-    late_tally = await post_all(ingest, key, late)  # sent while the database is unusable
+    # sent while the database is unusable
+    late_posting = asyncio.create_task(post_with_retry(ingest, key, late, 300))
     reasons: list[str] = []
 
     async def says_why() -> bool:
@@ -136,14 +140,15 @@ async def _through_outage(
     stalled = (await count(dsn, tag, ids)).queued
     await _admin(stack, restoring)
     tally = await posting
-    tally.merge(late_tally)
+    tally.merge(await late_posting)
     accepted = list(tally.accepted.values())
     counts = await wait_queued(dsn, tag, accepted, 240)
     letters = await deadlettered(stack) - letters_before
     queued = counts.queued
     report(
         tag, sent=tally.sent, accepted=len(accepted), queued_while_down=stalled,
-        readyz=reasons[-1], queued=queued, deadlettered=int(letters),
+        readyz=reasons[-1], refused_503_then_retried=tally.refused.get(503, 0),
+        queued=queued, deadlettered=int(letters),
         duplicated=counts.duplicates, lost=len(accepted) - queued,
     )  # fmt: skip
     assert len(accepted) == N + len(late), f"ingest refused: {tally.refused}"

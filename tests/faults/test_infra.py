@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 from typing import Any
 
 import httpx
@@ -40,12 +39,12 @@ from shared.kafka import ensure_topics
 from shared.settings import KafkaSettings
 from stack.up import LocalStack
 from tests.faults.support import (
-    Tally,
     bodies,
     count,
     deadlettered_for,
     id_of,
     post_all,
+    post_with_retry,
     report,
     wait_queued,
     wait_until,
@@ -66,7 +65,7 @@ async def test_postgres_restart_during_routing(stack: LocalStack) -> None:
     ids = [id_of(b) for b in items]
     # Ingest records each request in PostgreSQL before its 202 (the intake ledger), so
     # while the server is down it answers 503 + Retry-After: the client retries.
-    posting = asyncio.create_task(_post_with_retry(stack.running["ingest"].url, key, items, 180))
+    posting = asyncio.create_task(post_with_retry(stack.running["ingest"].url, key, items, 180))
 
     async def routing_started() -> bool:
         return (await count(dsn, tag, ids)).queued >= N // 4 or posting.done()
@@ -90,21 +89,6 @@ async def test_postgres_restart_during_routing(stack: LocalStack) -> None:
     assert len(accepted) == N, f"ingest refused: {tally.refused}"
     assert before < N, "PostgreSQL stopped after everything was routed"
     assert lost == 0 and counts.items == N and counts.duplicates == 0 and letters == 0
-
-
-async def _post_with_retry(url: str, key: str, items: list[dict[str, Any]], wait_s: float) -> Tally:
-    """An intake client that honours 503 + Retry-After until ``wait_s`` has passed."""
-    tally = Tally()
-    pending = items
-    deadline = time.monotonic() + wait_s
-    while pending and time.monotonic() < deadline:
-        attempt = await post_all(url, key, pending, concurrency=8)
-        tally.merge(attempt)
-        pending = attempt.unanswered
-        if pending:
-            await asyncio.sleep(1.0)
-    tally.unanswered = pending
-    return tally
 
 
 def _restart_broker_with_topics(stack: LocalStack) -> None:
@@ -152,14 +136,14 @@ async def test_broker_outage(stack: LocalStack) -> None:
     await asyncio.to_thread(_restart_broker_with_topics, stack)
 
     after_items = bodies("broker-after", 300)
-    after = await _post_with_retry(ingest, key, after_items, wait_s=120)
+    after = await post_with_retry(ingest, key, after_items, wait_s=120)
     after_ids = list(after.accepted.values())
     counts = await wait_queued(dsn, "broker-after", after_ids, 180)
     # A 503 means "not acknowledged", not "never delivered": the producer may still
     # deliver a timed-out record once the broker is back. The client retries them.
     down_ids = [id_of(b) for b in down_items]
     delivered_anyway = (await count(dsn, "broker-down", down_ids)).items
-    retried = await _post_with_retry(ingest, key, down_items, wait_s=60)
+    retried = await post_with_retry(ingest, key, down_items, wait_s=60)
     down = await wait_queued(dsn, "broker-down", list(retried.accepted.values()), 60)
     letters = await deadlettered_for(
         stack.env["TRIAGE_KAFKA_BOOTSTRAP"], [*after_ids, *retried.accepted.values()]
