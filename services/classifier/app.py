@@ -213,6 +213,7 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
     registry = new_registry()
     metrics = ClassifierMetrics(registry)
     extraction_metrics = ExtractionMetrics(registry)  # listed from the start, like the rest
+    swap_metrics = SwapMetrics(registry, metrics.model)
     http_metrics = HttpMetrics(registry, "classifier")
     broker = make_broker(settings, graceful_timeout=settings.graceful_timeout_s)
     state: dict[str, Any] = {"ready": False}
@@ -228,7 +229,6 @@ def create_app(settings: ClassifierSettings, classifier: Classifier | None = Non
         metrics.model.info({"version": version})
         log.info("model %s loaded", version)
         holder = Holder(loaded)
-        swap_metrics = SwapMetrics(registry, metrics.model)
         worker = Worker(holder, broker, settings.topic_classified, metrics, executor,
                         settings.kafka_max_message_bytes, swap_metrics)  # fmt: skip
         consumer = BatchConsumer(
