@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from services.classifier.cues import CueLexicon, raise_urgency
 from services.classifier.identity import identity_hashes
-from services.classifier.keypoints import KeyPointer, Segment
+from services.classifier.keypoints import KeyPointer, Segment, word_count
 from services.classifier.model.contract import classification
 from services.classifier.model.predictor import Prediction
 from services.classifier.window import DEFAULT_WINDOW_WORDS, model_window
@@ -113,12 +113,16 @@ class Classifier:
         self.window_words = window_words
         self.related = related
 
-    def _key_points(self, events: list[RequestReceived]) -> list[list[KeyPoint]]:
+    def _key_points(self, events: list[RequestReceived], masked: list[str]) -> list[list[KeyPoint]]:
         if self.key_points is None:
             return [[] for _ in events]
-        return self.key_points.extract_many(
-            [(mask(event.subject), masked_segments(event)) for event in events]
-        )
+        # Segments are masked again one by one (the PII detector is the costly part of
+        # masking): only for requests long enough to get key points at all.
+        short = self.key_points.params.min_words
+        return self.key_points.extract_many([
+            (mask(event.subject), masked_segments(event)) if word_count(text) > short else ("", [])
+            for event, text in zip(events, masked, strict=True)
+        ])  # fmt: skip
 
     def with_model(self, model: Model) -> Classifier:
         """The same pipeline around another model (a hot swap). Key points then embed
@@ -153,7 +157,7 @@ class Classifier:
         for event, text in zip(events, masked, strict=True):
             if not text.strip():
                 raise UnclassifiableRequest(f"request {event.request_id} has no text")
-        points = self._key_points(events)
+        points = self._key_points(events, masked)
         windows = [
             model_window(text, kp, self.window_words)
             for text, kp in zip(masked, points, strict=True)
