@@ -70,8 +70,9 @@ class Ingest:
 
     def to_event(self, item: IntakeRequest) -> RequestReceived:
         now = datetime.now(UTC)
+        request_id = request_id_for(item.source, item.external_id)
         return RequestReceived(
-            request_id=request_id_for(item.source, item.external_id),
+            request_id=request_id,
             source=item.source,
             external_id=item.external_id,
             channel=item.channel,
@@ -84,12 +85,12 @@ class Ingest:
                 Attachment(name=a.name, text=a.text or "") for a in item.text_attachments()
             ],
             metadata=item.metadata,
+            # the references to the stored files, never the bytes
+            documents=[f.ref(request_id, i) for i, f in enumerate(item.files)],
         )
 
-    async def record(self, event: RequestReceived, item: IntakeRequest) -> RequestReceived:
-        """Store the files and the content hash before any 202; 409 for a reused external_id.
-
-        The references go in the event (never the bytes)."""
+    async def record(self, event: RequestReceived, item: IntakeRequest) -> None:
+        """Store the files and the content hash before any 202; 409 for a reused external_id."""
         fingerprint = item.fingerprint()
         if self.ledger is None:
             raise Unavailable(
@@ -115,8 +116,6 @@ class Ingest:
                 " same content; a new request needs a new external_id",
                 code="external_id_conflict",
             )
-        refs = [f.ref(event.request_id, i) for i, f in enumerate(item.files)]
-        return event.model_copy(update={"documents": refs}) if refs else event
 
     async def accept(self, item: IntakeRequest) -> str:
         """Record, publish; the request id once the broker acknowledged, else a 503.
@@ -126,10 +125,10 @@ class Ingest:
         try:
             # the size first: a request refused 413 must not be recorded (its
             # trimmed retry would be a reused external_id, 409)
-            self.publisher.encoded(event := self.to_event(item))
-            event = await self.record(event, item)
+            payload = self.publisher.encoded(event := self.to_event(item))
+            await self.record(event, item)
             topic = self.settings.topic_documents if event.documents else None
-            await self.publisher.publish(event, topic)
+            await self.publisher.publish(event, topic, payload=payload)
         except BrokerUnavailable as exc:
             raise Unavailable(
                 _UNAVAILABLE, code="broker_unavailable", headers=self.retry_after

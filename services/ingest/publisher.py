@@ -53,9 +53,14 @@ class Publisher:
             raise EventTooLarge(f"{len(payload)} bytes, over {self.max_bytes}")
         return payload
 
-    async def publish(self, event: RequestReceived, topic: str | None = None) -> None:
-        """Return once the broker acknowledged; raise BrokerUnavailable otherwise."""
-        payload = self.encoded(event)
+    async def publish(
+        self, event: RequestReceived, topic: str | None = None, *, payload: bytes | None = None
+    ) -> None:
+        """Return once the broker acknowledged; raise BrokerUnavailable otherwise.
+
+        ``payload``: the event's bytes when the caller already encoded it (to check its
+        size before recording it), so that the hot path encodes each event once."""
+        payload = self.encoded(event) if payload is None else payload
         if not self.health.connected:
             raise BrokerUnavailable("not connected to the broker")
         start = time.perf_counter()

@@ -28,7 +28,9 @@ class Recorder:
     def encoded(self, event: RequestReceived) -> bytes:
         return b""  # no size limit here
 
-    async def publish(self, event: RequestReceived, topic: str | None = None) -> None:
+    async def publish(
+        self, event: RequestReceived, topic: str | None = None, *, payload: bytes | None = None
+    ) -> None:
         self.published.append((event, topic))
 
 

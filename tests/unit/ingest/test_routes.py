@@ -32,7 +32,9 @@ class FakePublisher:
     def encoded(self, event: RequestReceived) -> bytes:
         return b""  # no size limit here
 
-    async def publish(self, event: RequestReceived, topic: str | None = None) -> None:
+    async def publish(
+        self, event: RequestReceived, topic: str | None = None, *, payload: bytes | None = None
+    ) -> None:
         if not self.up:
             raise BrokerUnavailable("no ack")
         self.published.append(event)
