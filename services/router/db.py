@@ -93,6 +93,7 @@ class Queries(NamedQueries):
     revoke_session: str
     session_revoked: str
     purgeable_batch: str
+    unrouted_batch: str
     erasure_audit: str
     find_mentions: str
     insert_confirmation: str

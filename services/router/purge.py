@@ -8,6 +8,9 @@ agents' free-text reasons, the item's letters and its related-case data
 columns, so statistics stay right, and the audit trail keeps its rows as
 tombstones, with a 'purged' event added. Runs in small transactions, so it can
 run while the router works; schedule it daily (a Kubernetes CronJob).
+
+Requests ingest accepted before the cutoff that never became a work item (dead-lettered
+and never replayed) lose their intake ledger row and stored files the same way.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ BATCH = 500
 class PurgeResult:
     items: int
     received: int
+    unrouted: int = 0  # accepted by ingest, never routed: ledger row and files erased
 
 
 def cutoff_for(days: int, now: datetime | None = None) -> datetime:
@@ -41,22 +45,31 @@ def cutoff_for(days: int, now: datetime | None = None) -> datetime:
 
 async def purge(conn: asyncpg.Connection, cutoff: datetime, batch: int = BATCH) -> PurgeResult:
     q = load_queries()
-    items = 0
     details = {"cutoff": cutoff.isoformat()}
-    while True:
-        ids = [r["request_id"] for r in await conn.fetch(q.purgeable_batch, cutoff, batch)]
-        items += await erase_requests(conn, ids, event="purged", actor="retention", details=details)
-        if len(ids) < batch:
-            break
+
+    async def erase_all(batch_sql: str) -> int:
+        """Erase batch after batch of what ``batch_sql`` selects; how many requests."""
+        done = 0
+        while True:
+            ids = [r["request_id"] for r in await conn.fetch(batch_sql, cutoff, batch)]
+            await erase_requests(conn, ids, event="purged", actor="retention", details=details)
+            done += len(ids)
+            if len(ids) < batch:
+                return done
+
+    items = await erase_all(q.purgeable_batch)
+    unrouted = await erase_all(q.unrouted_batch)
     status = await conn.execute(q.purge_received, cutoff)
     received = int(status.split()[-1]) if status.startswith("DELETE") else 0
     log.info(
-        "purged %d item(s) completed or queued before %s, %d received record(s)",
+        "purged %d item(s) completed or queued before %s, %d received record(s),"
+        " %d request(s) never routed",
         items,
         cutoff.isoformat(),
         received,
+        unrouted,
     )
-    return PurgeResult(items, received)
+    return PurgeResult(items, received, unrouted)
 
 
 async def _run(dsn: str, days: int, dry_run: bool) -> str:
@@ -65,16 +78,16 @@ async def _run(dsn: str, days: int, dry_run: bool) -> str:
     try:
         await init_connection(conn)
         if dry_run:
-            count = await conn.fetchval(load_queries().count_purgeable, cutoff)
+            items, unrouted = await conn.fetchrow(load_queries().count_purgeable, cutoff)
             return (
-                f"would purge {count} item(s) completed or queued before "
-                f"{cutoff:%Y-%m-%d %H:%M} UTC"
+                f"would purge {items} item(s) completed or queued before "
+                f"{cutoff:%Y-%m-%d %H:%M} UTC and {unrouted} request(s) never routed"
             )
         result = await purge(conn, cutoff)
         return (
             f"purged {result.items} item(s) completed or queued before "
             f"{cutoff:%Y-%m-%d %H:%M} UTC "
-            f"and {result.received} received record(s)"
+            f"and {result.received} received record(s), {result.unrouted} request(s) never routed"
         )
     finally:
         await conn.close()

@@ -262,10 +262,13 @@ DELETE FROM received_requests WHERE recorded_at < $1;
 SELECT pg_notify($1, queue) FROM unnest($2::text[]) AS queue;
 
 -- name: count_purgeable
--- $1 cutoff: the same items as purgeable_batch.
-SELECT count(*) FROM work_items
-WHERE purged_at IS NULL
-  AND ((status = 'done' AND completed_at < $1) OR (status <> 'done' AND queued_at < $1));
+-- $1 cutoff: the same items as purgeable_batch, then the requests of unrouted_batch.
+SELECT (SELECT count(*) FROM work_items
+        WHERE purged_at IS NULL
+          AND ((status = 'done' AND completed_at < $1) OR (status <> 'done' AND queued_at < $1))),
+       (SELECT count(*) FROM intake_requests i
+        WHERE i.accepted_at < $1
+          AND NOT EXISTS (SELECT 1 FROM work_items w WHERE w.request_id = i.request_id));
 
 -- Page sessions ended server-side at logout (issue 13) -----------------------------
 
@@ -291,6 +294,15 @@ UNION ALL
  WHERE status <> 'done' AND queued_at < $1 AND purged_at IS NULL
  ORDER BY queued_at LIMIT $2)
 LIMIT $2;
+
+-- name: unrouted_batch
+-- $1 cutoff, $2 batch size: requests ingest accepted before the cutoff that never
+-- became a work item (dead-lettered and never replayed): their ledger row and stored
+-- files hold personal data too. Each purged batch leaves the ledger, so the loop ends.
+SELECT i.request_id FROM intake_requests i
+WHERE i.accepted_at < $1
+  AND NOT EXISTS (SELECT 1 FROM work_items w WHERE w.request_id = i.request_id)
+ORDER BY i.accepted_at LIMIT $2;
 
 -- name: erasure_audit
 -- $1 request ids, $2 event ('erased' or 'purged'), $3 actor, $4 details (no personal data)

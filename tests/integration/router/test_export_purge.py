@@ -119,5 +119,39 @@ def test_cli_commands(
     assert purge_main(["--older-than", "30"]) == 0
     printed = capsys.readouterr().out
     assert "wrote 0 case(s)" in printed and "would purge 0 item(s)" in printed
+    assert "0 request(s) never routed" in printed
     with pytest.raises(SystemExit):
         export_main(["--since", "yesterday", "--out", str(out)])
+
+
+async def test_purge_erases_requests_that_were_never_routed(migrated_url: str) -> None:
+    """A request ingest accepted but no work item ever came of (dead-lettered, never
+    replayed) keeps its ledger row and stored file only until the retention period."""
+    old, recent = uuid.uuid4(), uuid.uuid4()
+    conn = await connect(migrated_url)
+    try:
+        for request_id, age in ((old, 400), (recent, 1)):
+            accepted = datetime.now(UTC) - timedelta(days=age)
+            await conn.execute(
+                "INSERT INTO intake_requests (request_id, source, external_id, content_sha256,"
+                " accepted_at) VALUES ($1, 'demo', $2, 'x', $3)",
+                request_id,
+                f"jan.peeters-{age}",
+                accepted,
+            )
+            await conn.execute(
+                "INSERT INTO documents (document_id, request_id, position, name, content_type,"
+                " size, sha256, content, stored_at) VALUES ($1, $2, 0, 'brief.pdf',"
+                " 'application/pdf', 3, 'x', '\\x010203', $3)",
+                uuid.uuid4(),
+                request_id,
+                accepted,
+            )
+        result = await purge(conn, cutoff_for(365), batch=1)
+        assert result.unrouted == 1
+        for table in ("intake_requests", "documents"):
+            left = await conn.fetch(f"SELECT request_id FROM {table}")
+            assert [r["request_id"] for r in left] == [recent]
+        assert (await purge(conn, cutoff_for(365))).unrouted == 0  # idempotent
+    finally:
+        await conn.close()
