@@ -32,7 +32,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from benchmarks.models.finetune_pairs import Pair, decide, language_folds, sample_pairs
+from benchmarks.models.finetune_loop import Recipe, encode, fine_tune, load_model
+from benchmarks.models.finetune_pairs import (
+    decide,
+    language_folds,
+    quiet_seconds,
+    sample_pairs,
+)
 from services.classifier.model.features import ModelConfig
 from services.classifier.training import metrics as met
 from services.classifier.training.data import concat_cases, load_cases
@@ -42,94 +48,7 @@ from services.classifier.training.trainer import fit_heads, mask_texts, stratifi
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
 Floats = npt.NDArray[np.float32]
-PREFIX = "query: "  # e5 was trained with this marker (as SentenceTransformerEmbedder adds it)
 MODES = ("concat", "embedding")  # the production default first; embeddings alone isolate them
-
-
-@dataclass(frozen=True)
-class Recipe:
-    pairs_per_row: int = 20
-    max_pairs: int | None = None
-    batch_size: int = 16
-    lr: float = 2e-5
-    warmup: float = 0.1  # SetFit's warm-up proportion (linear schedule)
-    max_seq_length: int = 128  # training only: encoding keeps the model's 512
-    seed: int = 0
-
-
-def load_model(folder: Path, threads: int) -> Any:
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    torch.set_num_threads(threads)
-    return SentenceTransformer(
-        str(folder), device="cpu", local_files_only=True, model_kwargs={"dtype": torch.float32}
-    )
-
-
-def encode(model: Any, texts: list[str]) -> Floats:
-    """As the serving embedder does: prefix, batch 64, L2-normalised float32."""
-    vectors = model.encode(
-        [PREFIX + t for t in texts],
-        batch_size=64,
-        convert_to_numpy=True,
-        normalize_embeddings=True,
-    )
-    return np.ascontiguousarray(vectors, dtype=np.float32)
-
-
-def _freeze_word_embeddings(model: Any) -> None:
-    frozen = [p for n, p in model.named_parameters() if n.endswith("word_embeddings.weight")]
-    if len(frozen) != 1:
-        raise ValueError(f"expected one word-embedding table, found {len(frozen)}")
-    frozen[0].requires_grad_(False)
-
-
-def fine_tune(model: Any, texts: list[str], pairs: list[Pair], recipe: Recipe) -> dict[str, Any]:
-    """One epoch of CosineSimilarityLoss over ``pairs``; returns time and mean loss."""
-    import torch
-    from sentence_transformers.sentence_transformer.losses import CosineSimilarityLoss
-    from transformers import get_linear_schedule_with_warmup
-
-    torch.manual_seed(recipe.seed)
-    _freeze_word_embeddings(model)
-    full_length = model.max_seq_length
-    model.max_seq_length = recipe.max_seq_length
-    loss_fn = CosineSimilarityLoss(model)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=recipe.lr)
-    steps = -(-len(pairs) // recipe.batch_size)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(recipe.warmup * steps), steps)
-    model.train()
-    losses: list[float] = []
-    start, cpu_start = time.perf_counter(), time.process_time()
-    for step in range(steps):
-        batch = pairs[step * recipe.batch_size : (step + 1) * recipe.batch_size]
-        features = [
-            model.preprocess([PREFIX + texts[p.left] for p in batch]),
-            model.preprocess([PREFIX + texts[p.right] for p in batch]),
-        ]
-        loss = loss_fn(features, torch.tensor([p.target for p in batch], dtype=torch.float32))
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-        optimizer.zero_grad()
-        losses.append(float(loss.detach()))
-        if step % 10 == 0:
-            log.info("step %d/%d loss %.4f", step, steps, np.mean(losses[-50:]))
-    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    model.eval()
-    model.max_seq_length = full_length
-    return {
-        "pairs": len(pairs),
-        "steps": steps,
-        "train_s": seconds,
-        # CPU time of the process: on a shared machine, wall time also counts waiting for
-        # a core; CPU seconds / threads estimates the wall time on a quiet machine.
-        "train_cpu_s": cpu_seconds,
-        "first_loss": float(np.mean(losses[:20])),
-        "last_loss": float(np.mean(losses[-20:])),
-    }
 
 
 @dataclass
@@ -190,7 +109,7 @@ def run_fold(
         [data.types[i] for i in train], recipe.pairs_per_row, recipe.seed, recipe.max_pairs
     )
     train_texts = [data.texts[i] for i in train]
-    model = load_model(folder, threads)
+    model = load_model(folder, threads, recipe.encode_max_tokens)
     load_before = os.getloadavg()[0]
     training = fine_tune(model, train_texts, pairs, recipe)  # pairs index train_texts
     training["load_average_1m_before"] = load_before
@@ -238,6 +157,7 @@ def demo_task(
         "frozen": _mean_block(listed, "frozen"),
         "tuned": _mean_block(listed, "tuned"),
         "train_s": float(np.mean([f["training"]["train_s"] for f in listed])),
+        "train_cpu_s": float(np.mean([f["training"]["train_cpu_s"] for f in listed])),
     }
 
 
@@ -255,17 +175,19 @@ def banking_task(
         "frozen": fold["frozen"],
         "tuned": fold["tuned"],
         "train_s": fold["training"]["train_s"],
+        "train_cpu_s": fold["training"]["train_cpu_s"],
     }
 
 
 def verdict(results: dict[str, Any], max_seconds: float) -> dict[str, Any]:
-    """Decide on type accuracy with the production (concat) heads."""
-    tasks = results["tasks"]
+    """Decide on type accuracy with the production (concat) heads, and on the training
+    time an idle machine would take (the shared machine's wall clock is not that)."""
+    tasks, threads = results["tasks"], results["machine"]["threads"]
 
     def score(side: str) -> dict[str, float]:
         return {n: t[side]["concat"]["type"]["accuracy"] for n, t in tasks.items()}
 
-    seconds = {n: t["train_s"] for n, t in tasks.items()}
+    seconds = {n: quiet_seconds(t["train_cpu_s"], threads) for n, t in tasks.items()}
     return asdict(decide(score("frozen"), score("tuned"), seconds, max_seconds=max_seconds))
 
 
@@ -274,12 +196,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from services.classifier.embedding.sentence_transformer import force_offline
 
     force_offline()
-    frozen_model = load_model(args.model, args.threads)
+    frozen_model = load_model(args.model, args.threads, args.encode_max_tokens)
     tasks: dict[str, Any] = {}
     for name in args.tasks.split(","):
         recipe = Recipe(
             pairs_per_row=args.pairs_per_row,
             max_pairs=args.max_pairs_demo if name == "demo" else args.max_pairs_banking,
+            encode_max_tokens=args.encode_max_tokens,
             seed=args.seed,
         )
         if name == "demo":
@@ -313,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-pairs-demo", type=int, default=None, help="cap per fold")
     p.add_argument("--max-pairs-banking", type=int, default=None, help="cap on Banking77")
     p.add_argument("--languages", default=None, help="held-out languages to run (default all)")
+    p.add_argument(
+        "--encode-max-tokens",
+        type=int,
+        default=None,
+        help="cut texts when encoding, frozen and tuned alike (default: the model's 512)",
+    )
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     p.add_argument(
         "--max-train-minutes",
@@ -323,7 +252,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--docs", type=Path, default=REPO / "docs" / "benchmarks.md")
     p.add_argument("--json", type=Path, default=cache / "benchmarks" / "finetune.json")
+    p.add_argument(
+        "--render",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="no training: merge these results JSON files (e.g. one per task), decide, write docs",
+    )
     return p
+
+
+def merge(paths: list[Path], max_train_s: float) -> dict[str, Any]:
+    """Several partial runs as one result (the machine of the first), re-decided."""
+    runs = [json.loads(p.read_text()) for p in paths]
+    results = {**runs[0], "tasks": {k: v for r in runs for k, v in r["tasks"].items()}}
+    results["max_train_s"] = max_train_s
+    results["verdict"] = verdict(results, max_train_s)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -332,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    results = run(args)
+    results = merge(args.render, 60 * args.max_train_minutes) if args.render else run(args)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     section = markdown(results)

@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from benchmarks.models.finetune_pairs import decide, language_folds, sample_pairs
+from benchmarks.models.finetune_pairs import (
+    decide,
+    full_budget_seconds,
+    language_folds,
+    quiet_seconds,
+    sample_pairs,
+)
 from benchmarks.models.finetune_report import SECTION, markdown
 
 LABELS = ["a"] * 6 + ["b"] * 4 + ["c"] * 5
@@ -75,6 +81,16 @@ def test_fine_tuning_is_kept_only_with_a_point_on_every_benchmark_in_time() -> N
     assert not slow.keep and not slow.affordable
 
 
+def test_a_benchmark_not_measured_is_not_won() -> None:
+    verdict = decide({"demo": 0.8}, {"demo": 0.9}, {"demo": 60.0})
+    assert verdict.missing == ["banking77"] and not verdict.keep
+
+
+def test_time_estimates_scale_cpu_time_to_threads_and_the_full_budget() -> None:
+    assert quiet_seconds(120.0, 2) == 60.0
+    assert full_budget_seconds(60.0, pairs=300, rows=1000) == pytest.approx(4000.0)
+
+
 def _fold(train_s: float) -> dict[str, Any]:
     scores = {"type": {"accuracy": 0.9, "macro_f1": 0.88}}
     return {
@@ -83,6 +99,7 @@ def _fold(train_s: float) -> dict[str, Any]:
         "training": {
             "pairs": 200,
             "train_s": train_s,
+            "train_cpu_s": 240.0,
             "encode_s": 5.0,
             "first_loss": 0.3,
             "last_loss": 0.1,
@@ -110,11 +127,14 @@ def test_the_report_states_the_decision_and_the_measured_times() -> None:
         "verdict": {
             "gains": {"banking77": 0.0},
             "train_seconds": {"banking77": 123.0},
+            "missing": ["demo"],
             "affordable": True,
             "keep": False,
         },
     }
     text = markdown(results)
     assert text.startswith(SECTION)
-    assert "| 200 (2.0) | 123 |" in text
+    # 240 CPU s on 2 threads: 120 s idle; 20 pairs for each of 100 rows: 10x that.
+    assert "| 200 (2.00) | 123 | 240 | 120 | 20 |" in text
+    assert "not measured on demo corpus" in text
     assert "**Decision: not kept**" in text and "+0.0 pt" in text
