@@ -36,6 +36,7 @@ from benchmarks.models.finetune_loop import Recipe, encode, fine_tune, load_mode
 from benchmarks.models.finetune_pairs import (
     decide,
     language_folds,
+    per_class,
     quiet_seconds,
     sample_pairs,
 )
@@ -49,6 +50,14 @@ log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
 Floats = npt.NDArray[np.float32]
 MODES = ("concat", "embedding")  # the production default first; embeddings alone isolate them
+
+
+def encode_rows(model: Any, texts: list[str], rows: npt.NDArray[np.intp]) -> Floats:
+    """Vectors of ``rows`` at their index (zeros elsewhere): a sampled split costs its size."""
+    vectors = encode(model, [texts[i] for i in rows])
+    out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+    out[rows] = vectors
+    return out
 
 
 @dataclass
@@ -115,7 +124,7 @@ def run_fold(
     training["load_average_1m_before"] = load_before
     training["load_average_1m_after"] = os.getloadavg()[0]
     start, cpu_start = time.perf_counter(), time.process_time()
-    tuned = encode(model, data.texts)
+    tuned = encode_rows(model, data.texts, np.union1d(train, test))
     training["encode_s"] = time.perf_counter() - start
     training["encode_cpu_s"] = time.process_time() - cpu_start
     return {
@@ -162,12 +171,22 @@ def demo_task(
 
 
 def banking_task(
-    datasets: Path, folder: Path, recipe: Recipe, threads: int, frozen_model: Any
+    datasets: Path,
+    folder: Path,
+    recipe: Recipe,
+    threads: int,
+    frozen_model: Any,
+    per_class_n: tuple[int | None, int | None] = (None, None),
 ) -> dict[str, Any]:
     cases = load_cases(datasets / "banking77_train.csv", min_examples=None)
     data = Rows(mask_texts(cases.texts), cases.types, None)
-    split = stratified_split(cases.types, 0.2, recipe.seed)  # as benchmarks/models/run.py
-    frozen = encode(frozen_model, data.texts)
+    train, test = stratified_split(cases.types, 0.2, recipe.seed)  # as benchmarks/models/run.py
+    # --banking-per-class: a smaller, still stratified, sample of each side (loaded machine).
+    split = (
+        per_class(cases.types, train, per_class_n[0], recipe.seed),
+        per_class(cases.types, test, per_class_n[1], recipe.seed),
+    )
+    frozen = encode_rows(frozen_model, data.texts, np.union1d(*split))
     fold = run_fold(folder, data, frozen, split, recipe, threads)
     return {
         "recipe": asdict(recipe),
@@ -209,8 +228,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             held_out = set(args.languages.split(",")) if args.languages else None
             tasks[name] = demo_task(args.model, recipe, args.threads, frozen_model, held_out)
         elif name == "banking77":
+            sizes = (args.banking_train_per_class, args.banking_test_per_class)
             tasks[name] = banking_task(
-                args.datasets, args.model, recipe, args.threads, frozen_model
+                args.datasets, args.model, recipe, args.threads, frozen_model, sizes
             )
         else:
             raise SystemExit(f"bench-finetune: unknown task {name!r} (demo, banking77)")
@@ -242,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="cut texts when encoding, frozen and tuned alike (default: the model's 512)",
     )
+    p.add_argument("--banking-train-per-class", type=int, default=None, help="sample")
+    p.add_argument("--banking-test-per-class", type=int, default=None, help="sample")
     p.add_argument("--threads", type=int, default=2, help="torch threads")
     p.add_argument(
         "--max-train-minutes",

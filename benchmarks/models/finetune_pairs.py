@@ -137,3 +137,15 @@ def quiet_seconds(cpu_seconds: float, threads: int) -> float:
 def full_budget_seconds(seconds: float, pairs: int, rows: int, pairs_per_row: int = 20) -> float:
     """Training time of SetFit's full budget, scaled from a run over ``pairs`` pairs."""
     return seconds / max(1, pairs) * rows * pairs_per_row
+
+
+def per_class(labels: list[str], rows: Index, n: int | None, seed: int) -> Index:
+    """At most ``n`` of ``rows`` per label (a random, sorted choice; None keeps all)."""
+    if n is None:
+        return rows
+    rng = np.random.default_rng(seed)
+    by_label: dict[str, list[int]] = {}
+    for row in rows:
+        by_label.setdefault(labels[row], []).append(int(row))
+    kept = [r for group in by_label.values() for r in rng.permutation(group)[:n]]
+    return np.sort(np.asarray(kept, dtype=np.intp))

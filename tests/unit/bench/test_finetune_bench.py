@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy as np
 import pytest
 
 from benchmarks.models.finetune_pairs import (
     decide,
     full_budget_seconds,
     language_folds,
+    per_class,
     quiet_seconds,
     sample_pairs,
 )
@@ -138,3 +140,11 @@ def test_the_report_states_the_decision_and_the_measured_times() -> None:
     assert "| 200 (2.00) | 123 | 240 | 120 | 20 |" in text
     assert "not measured on demo corpus" in text
     assert "**Decision: not kept**" in text and "+0.0 pt" in text
+
+
+def test_per_class_samples_keep_every_label_and_at_most_n_each() -> None:
+    rows = np.arange(len(LABELS), dtype=np.intp)
+    picked = per_class(LABELS, rows, 3, seed=0)
+    assert Counter(LABELS[i] for i in picked) == {"a": 3, "b": 3, "c": 3}
+    assert list(picked) == sorted(picked)
+    assert per_class(LABELS, rows, None, seed=0) is rows
