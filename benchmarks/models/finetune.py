@@ -190,6 +190,7 @@ def banking_task(
     fold = run_fold(folder, data, frozen, split, recipe, threads)
     return {
         "recipe": asdict(recipe),
+        "full_train_rows": len(train),  # before --banking-train-per-class
         "folds": {"80/20": fold},
         "frozen": fold["frozen"],
         "tuned": fold["tuned"],

@@ -81,6 +81,30 @@ def _decision(verdict: dict[str, Any], max_seconds: float) -> str:
     )
 
 
+def _budget_notes(tasks: dict[str, Any], threads: int) -> list[str]:
+    """What this run cut to fit the machine, and SetFit's full budget at the measured pace."""
+    notes = []
+    for name, task in tasks.items():
+        recipe, folds = task["recipe"], task["folds"]
+        cuts = [f"held out: {', '.join(folds)}"] if name == "demo" else []
+        if recipe.get("encode_max_tokens"):
+            cuts.append(f"texts cut at {recipe['encode_max_tokens']} tokens when encoding")
+        fold = next(iter(folds.values()))
+        full_rows = task.get("full_train_rows", fold["train_rows"])
+        if full_rows != fold["train_rows"]:
+            cuts.append(f"{fold['train_rows']} of the {full_rows} training rows (same per type)")
+        t = fold["training"]
+        quiet = quiet_seconds(t["train_cpu_s"], threads)
+        full = full_budget_seconds(quiet, t["pairs"], full_rows) / 3600
+        notes.append(
+            f"- {TASK_NAMES.get(name, name)}: {'; '.join(cuts) or 'as specified'}; "
+            f"{t['pairs']} pairs. At the measured pace, SetFit's 20 pairs per row on all "
+            f"{full_rows} training rows would take about {full:.1f} h of an idle 2-core "
+            "machine per fine-tuning."
+        )
+    return notes
+
+
 def markdown(results: dict[str, Any]) -> str:
     machine = results["machine"]
     recipe = next(iter(results["tasks"].values()))["recipe"]
@@ -107,6 +131,10 @@ def markdown(results: dict[str, Any]) -> str:
         *_score_rows(results["tasks"]),
         "",
         *_time_rows(results["tasks"], machine["threads"]),
+        "",
+        "What this run measured (budgets cut to what the loaded machine could finish):",
+        "",
+        *_budget_notes(results["tasks"], machine["threads"]),
         "",
         _decision(results["verdict"], results["max_train_s"]),
         "",
