@@ -11,10 +11,10 @@ the frozen embeddings:
 * Banking77, the stratified 80/20 split of ``benchmarks/models/run.py``
   (fine-tuning sees the 80% only).
 
-Only the transformer layers are trained: the 250k x 384 word-embedding table
-(96M of the 118M weights) stays frozen, because AdamW state for it triples the
-memory and the step time on 2 cores, and rows never seen in training would not
-move anyway. Run it with ``nice``: it holds both cores for a long time.
+Everything but the 250k x 384 word-embedding table (96M of the 118M weights) is
+trained: AdamW state for that table would triple the memory and the step time on
+2 cores, for rows of a vocabulary the training texts mostly never use. Run it
+with ``nice``: it holds both cores for a long time.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from benchmarks.models.finetune_pairs import (
     quiet_seconds,
     sample_pairs,
 )
-from services.classifier.model.features import ModelConfig
+from services.classifier.model.features import FeatureConfig, ModelConfig
 from services.classifier.training import metrics as met
 from services.classifier.training.data import concat_cases, load_cases
 from services.classifier.training.default_model import CORPUS_DIR, corpus_files
@@ -75,21 +75,13 @@ def score_heads(
     data: Rows, emb: Floats, train: npt.NDArray[np.intp], test: npt.NDArray[np.intp], seed: int
 ) -> dict[str, Any]:
     """Production heads fitted on ``train`` rows, scored on ``test`` rows, per feature mode."""
-    from services.classifier.model.features import FeatureConfig
-
+    tr_texts, te_texts = [data.texts[i] for i in train], [data.texts[i] for i in test]
+    tr_types = [data.types[i] for i in train]
     out: dict[str, Any] = {}
     for mode in MODES:
         config = ModelConfig(features=FeatureConfig(mode=mode))  # type: ignore[arg-type]
-        tr_texts, te_texts = _take(data.texts, train), _take(data.texts, test)
-        assert tr_texts is not None and te_texts is not None
-        heads = fit_heads(
-            config,
-            tr_texts,
-            emb[train],
-            _take(data.types, train) or [],
-            _take(data.urgencies, train),
-            seed,
-        )
+        urgencies = _take(data.urgencies, train)
+        heads = fit_heads(config, tr_texts, emb[train], tr_types, urgencies, seed)
         type_p, urgency_p = heads.predict_proba(te_texts, emb[test])
         block: dict[str, Any] = {}
         for target, proba, head, truth in (
