@@ -109,6 +109,7 @@ def fine_tune(model: Any, texts: list[str], pairs: list[Pair], recipe: Recipe) -
         # CPU time of the process: on a shared machine, wall time also counts waiting for
         # a core; CPU seconds / threads estimates the wall time on a quiet machine.
         "train_cpu_s": cpu_seconds,
-        "first_loss": float(np.mean(losses[:20])),
-        "last_loss": float(np.mean(losses[-20:])),
+        # Windows of a quarter of the run (at most 20 steps) so that first and last differ.
+        "first_loss": float(np.mean(losses[: max(1, min(20, steps // 4))])),
+        "last_loss": float(np.mean(losses[-max(1, min(20, steps // 4)) :])),
     }

@@ -139,7 +139,7 @@ def test_the_report_states_the_decision_and_the_measured_times() -> None:
     # 240 CPU s on 2 threads: 120 s idle; 20 pairs for each of 100 rows: 10x that.
     assert "| 200 (2.00) | 123 | 240 | 120 | 20 |" in text
     assert "not measured on demo corpus" in text
-    assert "all 100 training rows would take about 0.3 h" in text
+    assert "scored on 50 rows" in text and "all 100 training rows would take about 0.3 h" in text
     assert "**Decision: not kept**" in text and "+0.0 pt" in text
 
 
