@@ -138,3 +138,9 @@ bench-kpis: install
 
 bench-forecast: install
 	OMP_NUM_THREADS=1 $(PY) -m benchmarks.kpis.backtest --docs docs/benchmarks.md
+
+# Fine-tuning e5-small SetFit-style vs frozen (issue 18 item 4): hours of both cores,
+# hence nice; BENCH_FINETUNE_ARGS caps the pair budgets (see docs/benchmarks.md).
+.PHONY: bench-finetune
+bench-finetune: install embedder
+	nice -n 10 $(PY) -m benchmarks.models.finetune $(BENCH_FINETUNE_ARGS)
