@@ -107,7 +107,7 @@ class ClassifierSettings(
         7, ge=3, le=KEY_POINTS_MAX, description="most key points per request (at least 3)"
     )
     classifier_key_points_candidates: int = Field(
-        10, ge=KEY_POINTS_MAX, le=200,
+        8, ge=KEY_POINTS_MAX, le=200,
         description="sentences embedded per long request to choose its key points (cost bound)",
     )  # fmt: skip
 
