@@ -1,0 +1,155 @@
+"""Does OCR slow plain-text classification down? In-process, taking turns.
+
+``python -m benchmarks.documents.yielding``: the service's own pipeline
+(``load_classifier``, default settings) classifies plain-text requests while the
+service's extraction pool (one worker, as in the service) OCRs a scanned letter
+after another at a given nice level, or while no scan runs at all. Each condition
+gets, in turn and for several rounds (so that all see the same outside load):
+
+* paced: one request at a time at a fixed arrival rate, latency from its arrival
+  time to its result (waiting behind the previous one included), as ``make bench``
+  measures accepted -> queued without the broker hops;
+* burst: batches of the consumer's size back to back, texts/s, the throughput
+  ``make bench-classifier`` compares with the bare embedder.
+
+The pages the OCR worker finished meanwhile are counted: a nice level that starves
+the scans completely would be no answer either. Not a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks.e2e.corpus import requests_for
+from benchmarks.e2e.measure import percentiles, received_event
+from services.classifier.extraction.pool import ExtractionPool
+from services.classifier.extraction.readers import PDF, Extracted, Limits
+from services.classifier.pipeline import Classifier
+from shared.events import RequestReceived
+from testing import documents as d
+
+NO_OCR = "no OCR"
+
+
+@dataclass
+class Tally:
+    latency_ms: list[float] = field(default_factory=list)
+    burst_texts: int = 0
+    burst_s: float = 0.0
+    ocr_pages: int = 0
+    seconds: float = 0.0
+
+
+async def _ocr_forever(pool: ExtractionPool, tally: Tally) -> None:
+    scan = d.scanned_pdf(d.FR_LETTER + d.NL_LETTER)
+    while True:
+        result = await pool.extract(PDF, scan, Limits())
+        assert isinstance(result, Extracted), result
+        tally.ocr_pages += result.ocr_pages
+
+
+async def _paced(classifier: Classifier, events: list[RequestReceived], rate: float) -> list[float]:
+    out = []
+    start = time.perf_counter()
+    for i, event in enumerate(events):
+        due = start + i / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        await asyncio.to_thread(classifier.classify, [event])
+        out.append((time.perf_counter() - due) * 1000)
+    return out
+
+
+async def _burst(classifier: Classifier, events: list[RequestReceived], size: int) -> float:
+    start = time.perf_counter()
+    for i in range(0, len(events), size):
+        await asyncio.to_thread(classifier.classify, events[i : i + size])
+    return time.perf_counter() - start
+
+
+async def _slice(
+    classifier: Classifier, pool: ExtractionPool | None, events: list[RequestReceived],
+    args: argparse.Namespace, tally: Tally,
+) -> None:  # fmt: skip
+    ocr = asyncio.create_task(_ocr_forever(pool, tally)) if pool is not None else None
+    started = time.perf_counter()
+    try:
+        paced, burst = events[: args.paced], events[args.paced :]
+        tally.latency_ms += await _paced(classifier, paced, args.rate)
+        tally.burst_s += await _burst(classifier, burst, args.batch)
+        tally.burst_texts += len(burst)
+    finally:
+        tally.seconds += time.perf_counter() - started
+        if ocr is not None:
+            ocr.cancel()
+
+
+def _pools(levels: list[int]) -> dict[str, ExtractionPool | None]:
+    pools: dict[str, ExtractionPool | None] = {NO_OCR: None}
+    for level in levels:
+        pools[f"nice {level}"] = ExtractionPool(1, 512 * 1024 * 1024, 280, niceness=level)
+    return pools
+
+
+async def measure(classifier: Classifier, args: argparse.Namespace) -> dict[str, Any]:
+    pools = _pools(args.nice)
+    per_slice = args.paced + args.burst
+    bodies = requests_for("yield", per_slice * len(pools) * args.rounds)
+    events = [received_event(b) for b in bodies]
+    for pool in pools.values():  # workers started and Tesseract loaded before timing
+        if pool is not None:
+            await pool.extract("image/png", d.scan_image(d.FR_LETTER), Limits())
+    classifier.classify(events[: args.batch])  # onnxruntime's arena
+    tallies = {name: Tally() for name in pools}
+    try:
+        for r in range(args.rounds):
+            for k, (name, pool) in enumerate(pools.items()):
+                chunk = (r * len(pools) + k) * per_slice
+                await _slice(classifier, pool, events[chunk : chunk + per_slice], args,
+                             tallies[name])  # fmt: skip
+    finally:
+        for pool in pools.values():
+            if pool is not None:
+                pool.close()
+    return {name: _result(t) for name, t in tallies.items()}
+
+
+def _result(t: Tally) -> dict[str, Any]:
+    return {
+        "paced_latency_ms": percentiles(t.latency_ms),
+        "burst_texts_per_s": round(t.burst_texts / t.burst_s, 2),
+        "ocr_pages_per_min": round(t.ocr_pages * 60 / t.seconds, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.documents.yielding", description=__doc__)
+    p.add_argument("--nice", type=int, nargs="+", default=[0, 10, 19], help="OCR nice levels")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rate", type=float, default=5.0, help="paced requests/s")
+    p.add_argument("--paced", type=int, default=50, help="paced requests per slice")
+    p.add_argument("--burst", type=int, default=128, help="burst requests per slice")
+    p.add_argument("--batch", type=int, default=64, help="burst batch (the consumer's)")
+    p.add_argument("--out", default="bench-yielding.json")
+    args = p.parse_args(argv)
+    from services.classifier.app import load_classifier
+    from services.classifier.settings import ClassifierSettings
+
+    classifier = load_classifier(ClassifierSettings())
+    load = os.getloadavg()[0]
+    results = asyncio.run(measure(classifier, args))
+    data = {"args": vars(args), "load_average_1m": [round(load, 2),
+            round(os.getloadavg()[0], 2)], "conditions": results}  # fmt: skip
+    with open(args.out, "w") as out:
+        json.dump(data, out, indent=1)
+    print(json.dumps(data, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
