@@ -27,6 +27,7 @@ from benchmarks.keypoints.timing import (
     every_sentence,
     lexical_cpu_ms,
     long_requests,
+    masking_cpu_ms,
     previous_defaults,
     time_requests,
     time_variants,
@@ -126,6 +127,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "timing_2000_words": timing["now"],
         "timing_2000_words_previous_defaults": timing["previous"],
         "lexical_cpu_ms_2000_words": lexical_cpu_ms(params, requests),
+        "masking_cpu_ms_2000_words": masking_cpu_ms(requests),
         "timing_2000_words_every_sentence": unbounded,
         "machine": {
             "cpu": cpu_name(platform.processor() or platform.machine()),
