@@ -24,10 +24,12 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from benchmarks.e2e.corpus import requests_for
 from benchmarks.e2e.measure import percentiles, received_event
+from benchmarks.e2e.report import update_docs
 from services.classifier.extraction.pool import ExtractionPool
 from services.classifier.extraction.readers import PDF, Extracted, Limits
 from services.classifier.pipeline import Classifier
@@ -127,6 +129,41 @@ def _result(t: Tally) -> dict[str, Any]:
     }
 
 
+SECTION = "## Documents benchmark: OCR next to plain text"
+
+
+def _row(name: str, c: dict[str, Any], alone: dict[str, Any]) -> str:
+    lat = c["paced_latency_ms"]
+    ratio = c["burst_texts_per_s"] / alone["burst_texts_per_s"]
+    return (
+        f"| {name} | {lat['p50']:.0f} / {lat['p95']:.0f} / {lat['p99']:.0f} ms"
+        f" | {c['burst_texts_per_s']:.1f} ({ratio:.2f}) | {c['ocr_pages_per_min']:.1f} |"
+    )
+
+
+def markdown(data: dict[str, Any]) -> str:
+    a, conditions = data["args"], data["conditions"]
+    alone = conditions[NO_OCR]
+    rows = [_row(name, c, alone) for name, c in conditions.items()]
+    start, end = data["load_average_1m"]
+    return "\n".join([
+        SECTION, "",
+        "`python -m benchmarks.documents.yielding --docs docs/benchmarks.md` (not a timed test):"
+        " the service's pipeline in one process (default settings and model) classifies"
+        " plain-text requests while the service's extraction pool (1 worker) OCRs one 2-page"
+        " scanned letter after another at each nice level, or while no scan runs; the"
+        f" conditions take turns ({a['rounds']} rounds). Paced: {a['paced']} requests per turn,"
+        f" one at a time at {a['rate']:g}/s, latency from the arrival time to the result."
+        f" Burst: {a['burst']} requests per turn in batches of {a['batch']}, back to back."
+        f" 1-minute load average {start} at the start, {end} at the end (the 2 cores were"
+        " shared with other work, which every number includes).", "",
+        "| OCR worker | paced latency p50 / p95 / p99 | burst texts/s (vs no OCR) |"
+        " OCR pages/min |",
+        "|---|---:|---:|---:|",
+        *rows, "",
+    ])  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.documents.yielding", description=__doc__)
     p.add_argument("--nice", type=int, nargs="+", default=[0, 10, 19], help="OCR nice levels")
@@ -136,19 +173,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--burst", type=int, default=128, help="burst requests per slice")
     p.add_argument("--batch", type=int, default=64, help="burst batch (the consumer's)")
     p.add_argument("--out", default="bench-yielding.json")
+    p.add_argument("--docs", type=Path, default=None, help="update this file's section")
+    p.add_argument("--report-only", action="store_true", help="rewrite --docs from --out")
     args = p.parse_args(argv)
+    data = json.loads(Path(args.out).read_text()) if args.report_only else _measured(args)
+    if args.docs:
+        update_docs(args.docs, markdown(data), SECTION)
+    return 0
+
+
+def _measured(args: argparse.Namespace) -> dict[str, Any]:
     from services.classifier.app import load_classifier
     from services.classifier.settings import ClassifierSettings
 
     classifier = load_classifier(ClassifierSettings())
     load = os.getloadavg()[0]
     results = asyncio.run(measure(classifier, args))
-    data = {"args": vars(args), "load_average_1m": [round(load, 2),
+    settings = {k: v for k, v in vars(args).items() if k not in ("docs", "report_only")}
+    data = {"args": settings, "load_average_1m": [round(load, 2),
             round(os.getloadavg()[0], 2)], "conditions": results}  # fmt: skip
-    with open(args.out, "w") as out:
-        json.dump(data, out, indent=1)
+    Path(args.out).write_text(json.dumps(data, indent=1) + "\n")
     print(json.dumps(data, indent=1))
-    return 0
+    return data
 
 
 if __name__ == "__main__":
