@@ -13,9 +13,11 @@ How a request's sentences are chosen (``plan`` then ``select``):
    to the whole text, IDF over the request's own sentences), words of the
    subject, cue words of what a caseworker acts on (a request, an amount, a
    deadline, a decision), a digit (date, amount), minus courtesy formulas;
-3. only the ``candidates`` best are embedded (one embedder call for a whole
-   batch of requests): the embedder is the cost, and a 2,000-word request has
-   over a hundred sentences (docs/benchmarks.md, "Key points benchmark");
+3. only the ``candidates`` best are embedded, each by its first ``embed_words``
+   words (one embedder call for a whole batch of requests): the embedder is the
+   cost, it grows with the tokens read, and a 2,000-word request has over a
+   hundred sentences (docs/benchmarks.md, "Key points benchmark"); when every
+   candidate becomes a point anyway, nothing is embedded;
 4. relevance = that lexical score + closeness, in the embedder's space, to the
    subject and to ``ANCHORS`` (what caseworkers look for, in FR/NL/EN), each
    rescaled to 0..1 within the request; maximal marginal relevance over the
