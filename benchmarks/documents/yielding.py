@@ -4,7 +4,8 @@
 (``load_classifier``, default settings) classifies plain-text requests while the
 service's extraction pool (one worker, as in the service) OCRs a scanned letter
 after another at a given nice level, or while no scan runs at all. Each condition
-gets, in turn and for several rounds (so that all see the same outside load):
+gets, in turn and for several rounds (so that all see the same outside load; a
+scan under way at the end of a turn finishes before the next one starts):
 
 * paced: one request at a time at a fixed arrival rate, latency from its arrival
   time to its result (waiting behind the previous one included), as ``make bench``
@@ -48,12 +49,13 @@ class Tally:
     seconds: float = 0.0
 
 
-async def _ocr_forever(pool: ExtractionPool, tally: Tally) -> None:
+async def _ocr_until(pool: ExtractionPool, stop: asyncio.Event, tally: Tally) -> None:
     scan = d.scanned_pdf(d.FR_LETTER + d.NL_LETTER)
-    while True:
+    while not stop.is_set():
         result = await pool.extract(PDF, scan, Limits())
         assert isinstance(result, Extracted), result
-        tally.ocr_pages += result.ocr_pages
+        if not stop.is_set():  # pages finished after the turn are not its own
+            tally.ocr_pages += result.ocr_pages
 
 
 async def _paced(classifier: Classifier, events: list[RequestReceived], rate: float) -> list[float]:
@@ -78,7 +80,8 @@ async def _slice(
     classifier: Classifier, pool: ExtractionPool | None, events: list[RequestReceived],
     args: argparse.Namespace, tally: Tally,
 ) -> None:  # fmt: skip
-    ocr = asyncio.create_task(_ocr_forever(pool, tally)) if pool is not None else None
+    stop = asyncio.Event()
+    ocr = asyncio.create_task(_ocr_until(pool, stop, tally)) if pool is not None else None
     started = time.perf_counter()
     try:
         paced, burst = events[: args.paced], events[args.paced :]
@@ -87,8 +90,9 @@ async def _slice(
         tally.burst_texts += len(burst)
     finally:
         tally.seconds += time.perf_counter() - started
-        if ocr is not None:
-            ocr.cancel()
+        stop.set()
+        if ocr is not None:  # the scan under way ends before the next turn starts
+            await ocr
 
 
 def _pools(levels: list[int]) -> dict[str, ExtractionPool | None]:
@@ -110,7 +114,10 @@ async def measure(classifier: Classifier, args: argparse.Namespace) -> dict[str,
     tallies = {name: Tally() for name in pools}
     try:
         for r in range(args.rounds):
-            for k, (name, pool) in enumerate(pools.items()):
+            names = list(pools)
+            turns = names[r % len(names) :] + names[: r % len(names)]  # each goes first once
+            for k, name in enumerate(turns):
+                pool = pools[name]
                 chunk = (r * len(pools) + k) * per_slice
                 await _slice(classifier, pool, events[chunk : chunk + per_slice], args,
                              tallies[name])  # fmt: skip
