@@ -23,7 +23,15 @@ from benchmarks.e2e.report import update_docs
 from benchmarks.keypoints.data import LANGUAGES, Case, load_cases
 from benchmarks.keypoints.evaluate import K, lead, mean_recall, method, random_recall
 from benchmarks.keypoints.report import SECTION, markdown
-from benchmarks.keypoints.timing import every_sentence, long_requests, time_requests
+from benchmarks.keypoints.timing import (
+    every_sentence,
+    lexical_cpu_ms,
+    long_requests,
+    masking_cpu_ms,
+    previous_defaults,
+    time_requests,
+    time_variants,
+)
 from benchmarks.machine import cpu_name
 from services.classifier.keypoints import Embed, Params, Weights
 from services.classifier.settings import ClassifierSettings
@@ -96,7 +104,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     cases = load_cases()
     load_start = os.getloadavg()[0]  # other work on the shared machine skews the timing
     requests = long_requests(cases, args.requests)
-    timing = time_requests(embedder.encode, params, requests, args.repeats)
+    variants = {"now": params, "previous": previous_defaults(params)}
+    timing = time_variants(embedder.encode, variants, requests, args.repeats)
     unbounded = time_requests(embedder.encode, every_sentence(params), requests[:2], 1)
     return {
         "k": K,
@@ -104,9 +113,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "essential": sum(len(c.essential) for c in cases),
         "by_language": {lang: sum(c.language == lang for c in cases) for lang in LANGUAGES},
         "embedder": embedder.spec.name,
-        "params": {"candidates": params.candidates, "mmr_lambda": params.mmr_lambda},
+        "params": {
+            "candidates": params.candidates,
+            "embed_words": params.embed_words,
+            "mmr_lambda": params.mmr_lambda,
+        },
         "recall": recalls(cases, memoised(embedder.encode), params),
-        "timing_2000_words": timing,
+        # embedded afresh: int8 activations are quantised per call, so a vector
+        # depends a little on the batch it was computed in (±1-2 points of recall)
+        "recall_previous_defaults": mean_recall(
+            cases, method(embedder.encode, previous_defaults(params))(cases)
+        ),
+        "timing_2000_words": timing["now"],
+        "timing_2000_words_previous_defaults": timing["previous"],
+        "lexical_cpu_ms_2000_words": lexical_cpu_ms(params, requests),
+        "masking_cpu_ms_2000_words": masking_cpu_ms(requests),
         "timing_2000_words_every_sentence": unbounded,
         "machine": {
             "cpu": cpu_name(platform.processor() or platform.machine()),

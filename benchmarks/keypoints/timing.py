@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from benchmarks.keypoints.data import Case
-from services.classifier.keypoints import Embed, KeyPointer, Params, Segment
+from services.classifier.keypoints import Embed, KeyPointer, Params, Segment, plan
 from services.classifier.window import first_words
+from shared.pii import mask
 
 WORDS = 2_000
 
@@ -52,27 +53,68 @@ def time_requests(
     embed: Embed, params: Params, requests: Sequence[tuple[str, list[Segment]]], repeats: int
 ) -> dict[str, float]:
     """Per-request wall and CPU time in ms over ``repeats`` passes, after a warm-up."""
-    pointer = KeyPointer(embed, params)
-    pointer.extract_many(list(requests[:2]))  # warm-up: onnxruntime's arena, the anchors
-    samples: list[float] = []
-    cpu: list[float] = []
+    return time_variants(embed, {"": params}, requests, repeats)[""]
+
+
+def time_variants(
+    embed: Embed,
+    variants: dict[str, Params],
+    requests: Sequence[tuple[str, list[Segment]]],
+    repeats: int,
+) -> dict[str, dict[str, float]]:
+    """``time_requests`` for several parameter sets, taking turns request by request,
+    so that each sees the same share of whatever else the shared machine runs."""
+    pointers = {name: KeyPointer(embed, params) for name, params in variants.items()}
+    for pointer in pointers.values():
+        pointer.extract_many(list(requests[:2]))  # warm-up: onnxruntime's arena, the anchors
+    wall: dict[str, list[float]] = {name: [] for name in variants}
+    cpu: dict[str, list[float]] = {name: [] for name in variants}
     for _ in range(repeats):
         for request in requests:
-            start, start_cpu = time.perf_counter(), time.process_time()
-            points = pointer.extract_many([request])
-            samples.append((time.perf_counter() - start) * 1000)
-            cpu.append((time.process_time() - start_cpu) * 1000)
-            assert points[0], "a 2,000-word request must get key points"
+            for name, pointer in pointers.items():
+                start, start_cpu = time.perf_counter(), time.process_time()
+                points = pointer.extract_many([request])
+                wall[name].append((time.perf_counter() - start) * 1000)
+                cpu[name].append((time.process_time() - start_cpu) * 1000)
+                assert points[0], "a 2,000-word request must get key points"
+    return {name: _summary(wall[name], cpu[name]) for name in variants}
+
+
+def _summary(wall: list[float], cpu: list[float]) -> dict[str, float]:
     return {
-        "requests": len(samples),
-        "p50_ms": statistics.median(samples),
-        "p95_ms": percentile(samples, 0.95),
-        "max_ms": max(samples),
+        "requests": len(wall),
+        "p50_ms": statistics.median(wall),
+        "p95_ms": percentile(wall, 0.95),
+        "max_ms": max(wall),
         # CPU time of all the process's threads: what the request costs, whatever
         # else the shared machine runs (wall time there also counts waiting for a core)
         "cpu_p50_ms": statistics.median(cpu),
         "cpu_p95_ms": percentile(cpu, 0.95),
     }
+
+
+def lexical_cpu_ms(params: Params, requests: Sequence[tuple[str, list[Segment]]]) -> float:
+    """Mean CPU ms of the pure part alone (splitting, lexical scores, shortlist)."""
+    start = time.process_time()
+    for subject, segments in requests:
+        plan(subject, segments, params)
+    return (time.process_time() - start) * 1000 / len(requests)
+
+
+def masking_cpu_ms(requests: Sequence[tuple[str, list[Segment]]]) -> float:
+    """Mean CPU ms of masking a request's segments again, as the pipeline does for the
+    key points (so that a point's text is masked on its own)."""
+    start = time.process_time()
+    for subject, segments in requests:
+        mask(subject)
+        for segment in segments:
+            mask(segment.text)
+    return (time.process_time() - start) * 1000 / len(requests)
+
+
+def previous_defaults(params: Params) -> Params:
+    """The shortlist before the speed work: 10 candidates embedded whole."""
+    return replace(params, candidates=10, embed_words=10_000)
 
 
 def every_sentence(params: Params) -> Params:

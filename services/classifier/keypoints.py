@@ -13,9 +13,11 @@ How a request's sentences are chosen (``plan`` then ``select``):
    to the whole text, IDF over the request's own sentences), words of the
    subject, cue words of what a caseworker acts on (a request, an amount, a
    deadline, a decision), a digit (date, amount), minus courtesy formulas;
-3. only the ``candidates`` best are embedded (one embedder call for a whole
-   batch of requests): the embedder is the cost, and a 2,000-word request has
-   over a hundred sentences (docs/benchmarks.md, "Key points benchmark");
+3. only the ``candidates`` best are embedded, each by its first ``embed_words``
+   words (one embedder call for a whole batch of requests): the embedder is the
+   cost, it grows with the tokens read, and a 2,000-word request has over a
+   hundred sentences (docs/benchmarks.md, "Key points benchmark"); when every
+   candidate becomes a point anyway, nothing is embedded;
 4. relevance = that lexical score + closeness, in the embedder's space, to the
    subject and to ``ANCHORS`` (what caseworkers look for, in FR/NL/EN), each
    rescaled to 0..1 within the request; maximal marginal relevance over the
@@ -48,23 +50,23 @@ Embed = Callable[[list[str]], Vectors]
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _DIGIT = re.compile(r"\d")
-# What a caseworker acts on, FR/NL/EN stems (matched at a word start, lower case).
+# What a caseworker acts on, FR/NL/EN stems (matched at a word start). Like the
+# courtesy formulas below, matched on the lower-cased sentence: re.IGNORECASE on
+# these alternations made the lexical pass five times slower.
 _CUES = re.compile(
     r"\b(?:demand|sollicit|urgen|délai|avant le|au plus tard|expuls|coupur|factur|dette|"
     r"montant|arriéré|loyer|revenu|décision|recours|refus|rendez|certificat|"
     r"vraag|verzoek|aanvra|dringend|termijn|uiterlijk|vóór|voor \d|uithuiszett|afsluit|"
     r"schuld|bedrag|achterstal|huur|inkomen|beslissing|beroep|weiger|afspraak|attest|"
     r"request|ask|apply|urgent|deadline|by \d|before|evict|cut|debt|amount|arrears|rent|"
-    r"income|decision|appeal|refus|appointment|certificate|€|eur\b)",
-    re.IGNORECASE,
+    r"income|decision|appeal|refus|appointment|certificate|€|eur\b)"
 )
 _COURTESY = re.compile(
     r"(?:je vous remercie|nous vous remercions|merci d'avance|veuillez agréer|"
     r"n'hésitez pas|je reste à (?:votre|vos)|dans l'attente|bien à vous|salutations|"
     r"alvast bedankt|bedankt voor|hoogachtend|met vriendelijke groet|aarzel niet|"
     r"ik dank u|in afwachting|thank you|thanks in advance|kind regards|yours sincerely|"
-    r"yours faithfully|do not hesitate|don't hesitate|i look forward|we look forward)",
-    re.IGNORECASE,
+    r"yours faithfully|do not hesitate|don't hesitate|i look forward|we look forward)"
 )
 
 
@@ -120,7 +122,10 @@ class Params:
     min_points: int = 3
     max_points: int = 7
     words_per_point: int = 100
-    candidates: int = 10  # sentences embedded per request (the cost bound)
+    candidates: int = 8  # sentences embedded per request (the cost bound)
+    # Words of each candidate the embedder reads: its cost grows with the tokens, and
+    # the opening of a sentence (who, what is asked) is what the anchors compare.
+    embed_words: int = 14
     min_sentence_words: int = 5
     mmr_lambda: float = 0.75  # relevance vs. novelty
     max_chars: int = 300  # a longer sentence is cut, with an ellipsis
@@ -131,6 +136,8 @@ class Params:
             raise ValueError(f"need 1 <= min_points <= max_points <= {KEY_POINTS_MAX}")
         if self.candidates < self.max_points:
             raise ValueError("candidates must be at least max_points")
+        if self.embed_words < 1:
+            raise ValueError("embed_words must be at least 1")
         if not 1 <= self.max_chars <= KEY_POINT_MAX_CHARS:
             raise ValueError(f"max_chars must be within 1..{KEY_POINT_MAX_CHARS}")
 
@@ -192,12 +199,13 @@ def eligible_sentences(segments: Sequence[Segment], params: Params) -> list[Sent
 
 
 def _words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
+    return _WORD.findall(text.lower())
 
 
 def lexical_scores(subject: str, sentences: Sequence[Sentence], weights: Weights) -> list[float]:
     """TF-IDF centrality + subject words + cues - courtesy, per sentence."""
-    bags = [Counter(_words(s.text)) for s in sentences]
+    lowered = [s.text.lower() for s in sentences]
+    bags = [Counter(_WORD.findall(text)) for text in lowered]
     df = Counter(word for bag in bags for word in bag)
     n = len(bags)
     idf = {w: math.log((n + 1) / (c + 0.5)) for w, c in df.items()}
@@ -208,11 +216,10 @@ def lexical_scores(subject: str, sentences: Sequence[Sentence], weights: Weights
     title = set(_words(subject))
     scores = []
     w = weights
-    for bag, sentence in zip(bags, sentences, strict=True):
+    for bag, text in zip(bags, lowered, strict=True):
         vec = {word: c * idf[word] for word, c in bag.items()}
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         centrality = sum(v * centre[word] for word, v in vec.items()) / (norm * centre_norm)
-        text = sentence.text
         score = w.centrality * centrality + w.subject_words * _share(bag, title)
         score += w.cue * min(2, len(_CUES.findall(text))) + w.digit * bool(_DIGIT.search(text))
         score -= w.courtesy * bool(_COURTESY.search(text))
@@ -277,32 +284,36 @@ class KeyPointer:
         self, requests: Sequence[tuple[str, Sequence[Segment]]]
     ) -> list[list[KeyPoint]]:
         plans = [plan(subject, segments, self.params) for subject, segments in requests]
-        texts: list[str] = []
-        for p in plans:
-            if p is not None:
-                texts.extend(s.text for s in p.sentences)
-                texts.extend([p.subject] if p.subject.strip() else [])
-        if not texts:
-            return [[] for _ in plans]
+        texts = [self._texts(p) for p in plans]
+        flat = [text for group in texts for text in group]
+        if not flat:
+            return [self._every_candidate(p) for p in plans]
         new_anchors = self.anchor_texts if self.anchors is None else []
-        vectors = self.embed(texts + new_anchors)
+        vectors = self.embed(flat + new_anchors)
         if self.anchors is None:
-            self.anchors = vectors[len(texts) :]
-        return self._select(plans, vectors, self.anchors)
-
-    def _select(
-        self, plans: list[Plan | None], vectors: Vectors, anchors: Vectors
-    ) -> list[list[KeyPoint]]:
+            self.anchors = vectors[len(flat) :]
         out: list[list[KeyPoint]] = []
         row = 0
-        for p in plans:
-            if p is None:
-                out.append([])
+        for p, group in zip(plans, texts, strict=True):
+            if p is None or not group:
+                out.append(self._every_candidate(p))
                 continue
-            block = vectors[row : row + len(p.sentences)]
-            row += len(p.sentences)
-            subject = None
-            if p.subject.strip():
-                subject, row = vectors[row], row + 1
-            out.append(select(p, block, Query(anchors, subject), self.params))
+            block, row = vectors[row : row + len(group)], row + len(group)
+            n = len(p.sentences)
+            subject = block[n] if len(group) > n else None
+            out.append(select(p, block[:n], Query(self.anchors, subject), self.params))
         return out
+
+    def _texts(self, planned: Plan | None) -> list[str]:
+        """What the embedder reads for a request: the start of each candidate and the
+        subject; nothing when every candidate becomes a point anyway."""
+        if planned is None or len(planned.sentences) <= planned.count:
+            return []
+        words = self.params.embed_words
+        heads = [" ".join(s.text.split()[:words]) for s in planned.sentences]
+        return heads + ([planned.subject] if planned.subject.strip() else [])
+
+    def _every_candidate(self, planned: Plan | None) -> list[KeyPoint]:
+        if planned is None:
+            return []
+        return [_point(s, self.params.max_chars) for s in planned.sentences]

@@ -45,6 +45,11 @@ class ExtractionSettings(DatabaseSettings):
     )
     extract_group_id: str = Field("triage-extractor", description="its consumer group")
     extract_workers: int = Field(1, ge=1, le=16, description="extraction worker processes")
+    extract_niceness: int = Field(
+        10, ge=0, le=19,
+        description="CPU priority of the extraction workers and their Tesseract (19: lowest);"
+        " plain-text classification runs at 0 and comes first",
+    )  # fmt: skip
     extract_memory_mb: int = Field(
         512, ge=128, description="address-space cap of each extraction worker (MiB)"
     )
@@ -107,7 +112,7 @@ class ClassifierSettings(
         7, ge=3, le=KEY_POINTS_MAX, description="most key points per request (at least 3)"
     )
     classifier_key_points_candidates: int = Field(
-        10, ge=KEY_POINTS_MAX, le=200,
+        8, ge=KEY_POINTS_MAX, le=200,
         description="sentences embedded per long request to choose its key points (cost bound)",
     )  # fmt: skip
 

@@ -38,6 +38,7 @@ class Extraction:
             settings.extract_workers,
             settings.extract_memory_mb * 1024 * 1024,
             settings.extract_timeout_s,
+            settings.extract_niceness,
         )
         limits = Limits(
             max_pages=settings.extract_max_pages,

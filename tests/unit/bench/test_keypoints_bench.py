@@ -10,7 +10,14 @@ import pytest
 from benchmarks.keypoints.data import _unmark, load_cases
 from benchmarks.keypoints.evaluate import lead, mean_recall, method, random_recall, recall
 from benchmarks.keypoints.report import SECTION, markdown
-from benchmarks.keypoints.timing import long_requests, percentile
+from benchmarks.keypoints.timing import (
+    lexical_cpu_ms,
+    long_requests,
+    masking_cpu_ms,
+    percentile,
+    previous_defaults,
+    time_variants,
+)
 from services.classifier.keypoints import Params
 from testing.hashing import HashingEmbedder
 
@@ -52,7 +59,7 @@ def test_the_report_section() -> None:
     language = {"method": 0.7, "lead": 0.25, "random": 0.37}
     result: dict[str, Any] = {
         "k": 5, "cases": 32, "essential": 126, "by_language": {"fr": 11, "nl": 11, "en": 10},
-        "embedder": "e5", "params": {"candidates": 25, "mmr_lambda": 0.75},
+        "embedder": "e5", "params": {"candidates": 8, "embed_words": 14, "mmr_lambda": 0.75},
         "recall": {
             **language, "no_mmr": 0.7, "ablations": {"lexical only": 0.67},
             "per_language": {lang: language for lang in ("fr", "nl", "en")},
@@ -60,12 +67,28 @@ def test_the_report_section() -> None:
         "timing_2000_words": {"requests": 90, "p50_ms": 150.0, "p95_ms": 240.0, "max_ms": 400.0,
                               "cpu_p50_ms": 120.0, "cpu_p95_ms": 200.0},
         "timing_2000_words_every_sentence": {"requests": 3, "p50_ms": 900.0, "cpu_p50_ms": 800.0},
+        "timing_2000_words_previous_defaults": {"requests": 90, "p50_ms": 600.0, "p95_ms": 700.0,
+                                                "cpu_p50_ms": 300.0, "cpu_p95_ms": 350.0},
+        "recall_previous_defaults": 0.69, "lexical_cpu_ms_2000_words": 8.0,
+        "masking_cpu_ms_2000_words": 1.3,
         "machine": {"cpu": "x", "cores": 2, "load_average_1m_at_start": 1.0,
                     "load_average_1m_at_end": 1.5},
     }  # fmt: skip
     text = markdown(result)
     assert text.startswith(SECTION) and "70.0 %" in text and "p95 240 ms" in text
     assert "meets the goal" in text and "| lexical only | 67.0 % |" in text
-    assert "**p95 200 ms**" in text and "inferred, not measured" in text
+    assert "**p95 200 ms**" in text and "only on a quiet machine" in text
+    assert "p50 600 / p95 700 ms" in text and "69.0 % against 70.0 %" in text
+    assert "first 14 words" in text and "takes\n8 ms" in text
     result["timing_2000_words"].update(p95_ms=2000.0, cpu_p95_ms=400.0)
     assert "misses the goal" in markdown(result) and "not shown to be met" in markdown(result)
+
+
+def test_variants_are_timed_in_turn_on_the_same_requests() -> None:
+    requests, params = long_requests(load_cases(), 3), Params()
+    embed = HashingEmbedder().encode
+    timed = time_variants(embed, {"now": params, "before": previous_defaults(params)}, requests, 2)
+    assert set(timed) == {"now", "before"}
+    assert all(t["requests"] == 6 and t["p95_ms"] <= t["max_ms"] for t in timed.values())
+    assert previous_defaults(params).candidates == 10
+    assert lexical_cpu_ms(params, requests) >= 0 and masking_cpu_ms(requests) >= 0

@@ -14,6 +14,9 @@ from services.classifier.keypoints import (
     KeyPointer,
     Params,
     Segment,
+    Sentence,
+    Weights,
+    lexical_scores,
     plan,
     point_count,
 )
@@ -102,14 +105,14 @@ def test_a_repeated_sentence_is_not_chosen_twice() -> None:
 
 def test_one_embedder_call_per_batch_bounded_by_the_candidates() -> None:
     embed = CountingEmbedder()
-    pointer = KeyPointer(embed, Params(min_words=60, candidates=7))
+    pointer = KeyPointer(embed, Params(min_words=60, candidates=9))
     long_text = " ".join([LETTER, REPORT] * 10)
     results = pointer.extract_many(
         [("Loyer", [Segment(long_text)]), ("", [Segment("Trop court.")]), ("", [Segment(LETTER)])]
     )
     assert len(embed.calls) == 1
     # candidates + subject for the two long ones, and the anchors the first time
-    assert len(embed.calls[0]) <= 7 + 1 + 7 + len(ANCHORS)
+    assert len(embed.calls[0]) <= 9 + 1 + 9 + len(ANCHORS)
     assert embed.calls[0][-len(ANCHORS) :] == list(ANCHORS)
     assert [len(r) for r in results][1] == 0
     assert all(3 <= len(r) <= 7 for r in (results[0], results[2]))
@@ -145,6 +148,38 @@ def test_a_batch_of_only_short_requests_embeds_nothing() -> None:
     assert embed.calls == []
 
 
+def test_the_embedder_reads_the_first_words_of_each_candidate() -> None:
+    embed = CountingEmbedder()
+    pointer = KeyPointer(embed, Params(min_words=60, max_points=3, embed_words=4), [])
+    pointer.extract_many([("Aide urgente loyer", [Segment(LETTER)])])
+    [texts] = embed.calls
+    assert texts[-1] == "Aide urgente loyer"  # the subject, whole
+    assert all(len(t.split()) <= 4 for t in texts[:-1])
+    assert "Je demande une aide" in texts
+
+
+def test_no_embedding_when_every_candidate_becomes_a_point() -> None:
+    embed = CountingEmbedder()
+    text = " ".join([REPORT, "Le patient vit seul au troisième étage sans ascenseur."] * 10)
+    points = KeyPointer(embed, Params(min_words=60, max_points=7, candidates=7)).extract_many(
+        [("Aide", [Segment(text)])]
+    )[0]
+    assert embed.calls == []
+    assert [p.text for p in points] == list(dict.fromkeys(split_sentences(text)))
+
+
+def test_cue_words_and_courtesy_match_whatever_the_case() -> None:
+    sentences = [
+        Sentence("JE DEMANDE UNE AIDE avant le 30 avril.", "body", None),
+        Sentence("je demande une aide avant le 30 avril.", "body", None),
+        Sentence("Je Vous Remercie pour votre lettre reçue hier.", "body", None),
+        Sentence("je vous remercie pour votre lettre reçue hier.", "body", None),
+    ]
+    scores = lexical_scores("", sentences, Weights())
+    assert scores[0] == pytest.approx(scores[1]) and scores[2] == pytest.approx(scores[3])
+    assert scores[0] > scores[2]
+
+
 def test_long_sentences_are_cut_to_the_limit() -> None:
     long_sentence = "Je demande une aide " + "très " * 200 + "urgente pour mon loyer."
     text = " ".join([long_sentence, REPORT, LETTER])
@@ -163,7 +198,14 @@ def test_plan_is_none_when_no_sentence_is_long_enough() -> None:
 
 
 @pytest.mark.parametrize(
-    "params", [{"min_points": 0}, {"max_points": 8}, {"candidates": 2}, {"max_chars": 1000}]
+    "params",
+    [
+        {"min_points": 0},
+        {"max_points": 8},
+        {"candidates": 2},
+        {"max_chars": 1000},
+        {"embed_words": 0},
+    ],
 )
 def test_invalid_params_are_refused(params: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
