@@ -35,6 +35,7 @@ class KpiQueries(NamedQueries):
     kpi_dirty_take: str
     kpi_rollup_clear: str
     kpi_rollup_fill: str
+    kpi_rollup_fill_periods: str
     kpi_periods_exact: str
     daily_arrivals: str
     insert_history: str
@@ -92,6 +93,7 @@ async def refresh_rollup(
             await conn.execute(queries.kpi_dirty_take, tz.key, days)
             await conn.execute(queries.kpi_rollup_clear, days)
             await conn.execute(queries.kpi_rollup_fill, *day_bounds(days, tz), tz.key)
+            await conn.execute(queries.kpi_rollup_fill_periods, days)
     return days
 
 

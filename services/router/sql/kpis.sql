@@ -1,5 +1,5 @@
 -- KPI and forecast queries (issue 17), loaded by services.router.kpi_store.
--- The API and the page read the daily rollup kpi_daily (migration 0010), refreshed
+-- The API and the page read the rollup kpi_rollup (migration 0010), refreshed
 -- from work_items by refresh_rollup; only "open and past due", which changes with
 -- the clock, is read live from the open items. Parameters are positional; a NULL
 -- filter means "any", a NULL array of visible queues means every queue.
@@ -8,20 +8,31 @@
 -- $1 first day, $2 last day (local days, inclusive), $3 period: 'day', 'week' or 'month'
 -- (ISO weeks, starting Monday), $4 breakdown: 'queue', 'type', 'language', 'urgency',
 -- 'model_version' or 'all', $5 one queue or NULL, $6 visible queues.
--- Each row is the cohort of requests RECEIVED in the period: counts summed over its
--- days, and the merged histograms (bucket, count; ascending) of handling and waiting
--- time, from which kpi_rollup.quantile reads the median and p90.
+-- Each row is the cohort of requests RECEIVED in the period: counts summed, and the
+-- merged histograms (bucket, count; ascending) of handling and waiting time, from
+-- which kpi_rollup.quantile reads the median and p90. Whole periods come from their
+-- own week or month rows, [F, L) below; the days of the periods the range cuts, from
+-- the day rows. Without a queue filter, the rows summed over every queue ('*'; the
+-- queue breakdown has none: its keys are the queues).
 WITH cells AS (
-    SELECT date_trunc($3, r.day::timestamp)::date AS period,
-           CASE WHEN $4 = 'all' THEN 'all' ELSE r.key END AS key,
+    SELECT date_trunc($3, r.day::timestamp)::date AS period, r.key,
            r.received, r.completed, r.on_time, r.completed_late, r.via_review,
            r.type_corrected, r.urgency_corrected,
            r.handling_b, r.handling_n, r.waiting_b, r.waiting_n
-    FROM kpi_daily r
-    WHERE r.dim = CASE WHEN $4 = 'all' THEN 'queue' ELSE $4 END
-      AND r.day BETWEEN $1 AND $2
-      AND ($5::text IS NULL OR r.queue = $5)
-      AND ($6::text[] IS NULL OR r.queue = ANY ($6))
+    FROM kpi_rollup r
+    WHERE r.dim = $4
+      AND CASE WHEN $5::text IS NULL AND $6::text[] IS NULL AND $4 <> 'queue'
+               THEN r.queue = '*'
+               ELSE r.queue <> '*' AND ($5 IS NULL OR r.queue = $5)
+                    AND ($6 IS NULL OR r.queue = ANY ($6)) END
+      -- F: the first period starting on or after $1; L: the period containing $2 + 1
+      AND ((r.grain = $3
+            AND r.day >= date_trunc($3, $1::date + ('1 ' || $3)::interval - interval '1 day')::date
+            AND r.day < date_trunc($3, $2::date + 1)::date)
+           OR (r.grain = 'day' AND r.day >= $1::date AND r.day <= $2::date
+               AND r.day < date_trunc($3, $1::date + ('1 ' || $3)::interval - interval '1 day')::date)
+           OR (r.grain = 'day' AND r.day >= $1::date AND r.day <= $2::date
+               AND r.day >= date_trunc($3, $2::date + 1)::date))
 ), counts AS (
     SELECT c.period, c.key,
            sum(c.received)::bigint AS received, sum(c.completed)::bigint AS completed,
@@ -75,7 +86,7 @@ SELECT zone FROM kpi_rollup_state FOR UPDATE;
 
 -- name: kpi_rollup_rezone
 -- A new zone (or the first refresh): every day is recomputed. $1 zone.
-WITH cleared AS (DELETE FROM kpi_daily),
+WITH cleared AS (DELETE FROM kpi_rollup),
      marked AS (INSERT INTO kpi_dirty (slot)
                 SELECT DISTINCT kpi_slot(received_at) FROM work_items)
 UPDATE kpi_rollup_state SET zone = $1;
@@ -91,11 +102,15 @@ SELECT DISTINCT (slot AT TIME ZONE $1)::date AS day FROM kpi_dirty ORDER BY 1 LI
 DELETE FROM kpi_dirty WHERE (slot AT TIME ZONE $1)::date = ANY ($2::date[]);
 
 -- name: kpi_rollup_clear
--- $1 days about to be recomputed (same transaction as kpi_rollup_fill).
-DELETE FROM kpi_daily WHERE day = ANY ($1::date[]);
+-- $1 days about to be recomputed, with their weeks and months (same transaction as
+-- kpi_rollup_fill and kpi_rollup_fill_periods).
+DELETE FROM kpi_rollup r
+USING (SELECT DISTINCT g.grain, date_trunc(g.grain, d::timestamp)::date AS day
+       FROM unnest($1::date[]) AS d, (VALUES ('day'), ('week'), ('month')) AS g (grain)) AS p
+WHERE r.grain = p.grain AND r.day = p.day;
 
 -- name: kpi_rollup_fill
--- Recompute the rows of local days (zone $3) from work_items: $1, $2 the days'
+-- Recompute the day rows of local days (zone $3) from work_items: $1, $2 the days'
 -- [start, end) instants (after kpi_rollup_clear). Every item counts once per breakdown.
 WITH items AS (
     SELECT (w.received_at AT TIME ZONE $3)::date AS day, w.queue, w.type, w.language,
@@ -106,12 +121,20 @@ WITH items AS (
            kpi_bucket(w.first_claimed_at - w.received_at) AS wb
     FROM unnest($1::timestamptz[], $2::timestamptz[]) AS d (s, e)
     JOIN work_items w ON w.received_at >= d.s AND w.received_at < d.e
-), cells AS (
+), keyed AS (
     SELECT i.*, k.dim, k.key
     FROM items i
-    CROSS JOIN LATERAL (VALUES ('queue', i.queue), ('type', i.type),
+    CROSS JOIN LATERAL (VALUES ('all', 'all'), ('queue', i.queue), ('type', i.type),
                                ('language', i.language), ('urgency', i.urgency),
                                ('model_version', i.model_version)) AS k (dim, key)
+), cells AS (
+    -- each row also counted in the sums over every queue ('*'), read by the users who
+    -- see every queue: a year by week is then 52 rows per key, not 52 x the queues
+    SELECT k.day, q.queue, k.dim, k.key, k.needs_review, k.completed_at, k.due_at,
+           k.type_corrected, k.urgency_corrected, k.hb, k.wb
+    FROM keyed k
+    CROSS JOIN LATERAL (VALUES (k.queue), ('*')) AS q (queue)
+    WHERE q.queue <> '*' OR k.dim <> 'queue'
 ), counts AS (
     SELECT dim, day, queue, key, count(*) AS received, count(completed_at) AS completed,
            count(*) FILTER (WHERE completed_at <= due_at) AS on_time,
@@ -131,15 +154,60 @@ WITH items AS (
           FROM cells WHERE wb IS NOT NULL GROUP BY 1, 2, 3, 4, 5) AS w
     GROUP BY 1, 2, 3, 4
 )
-INSERT INTO kpi_daily (dim, day, queue, key, received, completed, on_time, completed_late,
-                       via_review, type_corrected, urgency_corrected,
-                       handling_b, handling_n, waiting_b, waiting_n)
-SELECT c.dim, c.day, c.queue, c.key, c.received, c.completed, c.on_time, c.completed_late,
+INSERT INTO kpi_rollup (grain, dim, day, queue, key, received, completed, on_time,
+                        completed_late, via_review, type_corrected, urgency_corrected,
+                        handling_b, handling_n, waiting_b, waiting_n)
+SELECT 'day', c.dim, c.day, c.queue, c.key, c.received, c.completed, c.on_time, c.completed_late,
        c.via_review, c.type_corrected, c.urgency_corrected,
        coalesce(h.b, '{}'), coalesce(h.n, '{}'), coalesce(w.b, '{}'), coalesce(w.n, '{}')
 FROM counts c
 LEFT JOIN handling h USING (dim, day, queue, key)
 LEFT JOIN waiting w USING (dim, day, queue, key);
+
+-- name: kpi_rollup_fill_periods
+-- Rewrite the week and month rows containing days $1 as sums of their day rows
+-- (after kpi_rollup_fill): counts added, histograms merged bucket by bucket.
+WITH periods AS (
+    SELECT DISTINCT g.grain, date_trunc(g.grain, d::timestamp)::date AS day
+    FROM unnest($1::date[]) AS d, (VALUES ('week'), ('month')) AS g (grain)
+), cells AS (
+    SELECT p.grain, p.day AS period, r.dim, r.queue, r.key, r.received, r.completed,
+           r.on_time, r.completed_late, r.via_review, r.type_corrected, r.urgency_corrected,
+           r.handling_b, r.handling_n, r.waiting_b, r.waiting_n
+    FROM periods p
+    JOIN kpi_rollup r ON r.grain = 'day' AND r.day >= p.day
+                     AND r.day < (p.day + ('1 ' || p.grain)::interval)::date
+), counts AS (
+    SELECT c.grain, c.dim, c.period, c.queue, c.key,
+           sum(c.received) AS received, sum(c.completed) AS completed,
+           sum(c.on_time) AS on_time, sum(c.completed_late) AS completed_late,
+           sum(c.via_review) AS via_review, sum(c.type_corrected) AS type_corrected,
+           sum(c.urgency_corrected) AS urgency_corrected
+    FROM cells c GROUP BY 1, 2, 3, 4, 5
+), handling AS (
+    SELECT grain, dim, period, queue, key, array_agg(b ORDER BY b) AS b,
+           array_agg(n ORDER BY b) AS n
+    FROM (SELECT c.grain, c.dim, c.period, c.queue, c.key, u.b, sum(u.n)::integer AS n
+          FROM cells c, unnest(c.handling_b, c.handling_n) AS u (b, n)
+          GROUP BY 1, 2, 3, 4, 5, 6) AS h
+    GROUP BY 1, 2, 3, 4, 5
+), waiting AS (
+    SELECT grain, dim, period, queue, key, array_agg(b ORDER BY b) AS b,
+           array_agg(n ORDER BY b) AS n
+    FROM (SELECT c.grain, c.dim, c.period, c.queue, c.key, u.b, sum(u.n)::integer AS n
+          FROM cells c, unnest(c.waiting_b, c.waiting_n) AS u (b, n)
+          GROUP BY 1, 2, 3, 4, 5, 6) AS w
+    GROUP BY 1, 2, 3, 4, 5
+)
+INSERT INTO kpi_rollup (grain, dim, day, queue, key, received, completed, on_time,
+                        completed_late, via_review, type_corrected, urgency_corrected,
+                        handling_b, handling_n, waiting_b, waiting_n)
+SELECT c.grain, c.dim, c.period, c.queue, c.key, c.received, c.completed, c.on_time,
+       c.completed_late, c.via_review, c.type_corrected, c.urgency_corrected,
+       coalesce(h.b, '{}'), coalesce(h.n, '{}'), coalesce(w.b, '{}'), coalesce(w.n, '{}')
+FROM counts c
+LEFT JOIN handling h USING (grain, dim, period, queue, key)
+LEFT JOIN waiting w USING (grain, dim, period, queue, key);
 
 -- name: kpi_periods_exact
 -- The same KPIs straight from work_items with exact percentiles: the reference the
@@ -180,8 +248,8 @@ ORDER BY 1, 2;
 -- $1 first day, $2 last day (local, inclusive), $3 one queue or NULL, $4 visible queues.
 -- Requests received per local calendar day and (current) queue: the forecast's input.
 SELECT queue, day, received AS arrivals
-FROM kpi_daily
-WHERE dim = 'queue' AND day BETWEEN $1 AND $2
+FROM kpi_rollup
+WHERE grain = 'day' AND dim = 'queue' AND day BETWEEN $1 AND $2
   AND ($3::text IS NULL OR queue = $3)
   AND ($4::text[] IS NULL OR queue = ANY ($4))
 ORDER BY 1, 2;

@@ -362,7 +362,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
             END)::smallint
 $$;
 
-CREATE TABLE kpi_daily (
+CREATE TABLE kpi_rollup (
+    grain             text NOT NULL,
     dim               text NOT NULL,
     day               date NOT NULL,
     queue             text NOT NULL,
@@ -378,15 +379,17 @@ CREATE TABLE kpi_daily (
     handling_n        integer[] NOT NULL,
     waiting_b         smallint[] NOT NULL,
     waiting_n         integer[] NOT NULL,
-    -- the KPI queries read one breakdown over a range of days: this order
-    PRIMARY KEY (dim, day, queue, key),
-    CONSTRAINT kpi_daily_dim_check
-        CHECK (dim IN ('queue', 'type', 'language', 'urgency', 'model_version'))
+    -- the KPI queries read one grain and breakdown over a range of days: this order
+    PRIMARY KEY (grain, dim, day, queue, key),
+    CONSTRAINT kpi_rollup_grain_check CHECK (grain IN ('day', 'week', 'month')),
+    CONSTRAINT kpi_rollup_dim_check
+        CHECK (dim IN ('all', 'queue', 'type', 'language', 'urgency', 'model_version'))
 );
 
-COMMENT ON TABLE kpi_daily IS
-    'KPI rollup: per local day of reception, queue and breakdown key, counts and '
-    'histograms (non-empty buckets b, counts n) of handling and waiting time; no personal data';
+COMMENT ON TABLE kpi_rollup IS
+    'KPI rollup: per local day, ISO week or month of reception (day = its first day), '
+    'queue (or * for all) and breakdown key, counts and histograms (non-empty buckets b, '
+    'counts n) of handling and waiting time; no personal data';
 
 -- Reception times (15-minute slots: every time zone's days are unions of them) whose
 -- items changed since the last rollup refresh. Append-only between refreshes, no

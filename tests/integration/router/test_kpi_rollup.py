@@ -93,6 +93,11 @@ async def compare_all(pool: asyncpg.Pool, store: KpiStore) -> None:
                 ask = KpiRequest(FIRST, LAST, period, by)
                 reference = await exact(conn, store.q, store, ask, None)
                 assert_same(await store.periods(ask, None, NOW), reference)
+        for period in ("week", "month"):  # whole periods only: their own rows
+            ask = KpiRequest(date(2025, 9, 29), date(2025, 11, 2), period, "language")
+            assert_same(
+                await store.periods(ask, None, NOW), await exact(conn, store.q, store, ask, None)
+            )
         ask = KpiRequest(date(2025, 10, 20), date(2025, 11, 2), "day", "urgency", "housing")
         assert_same(
             await store.periods(ask, ["housing", "tax"], NOW),
@@ -145,12 +150,13 @@ async def test_the_rollup_holds_counts_only(pool: asyncpg.Pool, seeded: KpiStore
     async with pool.acquire() as conn:
         columns = await conn.fetch(
             """SELECT column_name, data_type FROM information_schema.columns
-               WHERE table_name = 'kpi_daily' AND data_type IN ('text', 'uuid', 'jsonb')"""
+               WHERE table_name = 'kpi_rollup' AND data_type IN ('text', 'uuid', 'jsonb')"""
         )
-        assert {c["column_name"] for c in columns} == {"dim", "queue", "key"}
-        keys = await conn.fetch("SELECT DISTINCT dim, key FROM kpi_daily")
-    values = {k["key"] for k in keys}
-    assert values <= {*QUEUES, "other", "fr", "nl", "en", "critical", "high", "normal", "low", "m1"}
+        assert {c["column_name"] for c in columns} == {"grain", "dim", "queue", "key"}
+        keys = await conn.fetch("SELECT DISTINCT queue, key FROM kpi_rollup")
+    values = {k["key"] for k in keys} | {k["queue"] for k in keys}
+    known = {*QUEUES, "other", "fr", "nl", "en", "critical", "high", "normal", "low", "m1"}
+    assert values <= {*known, "all", "*"}
 
 
 async def test_a_new_time_zone_rebuilds_every_day(pool: asyncpg.Pool, seeded: KpiStore) -> None:

@@ -1,12 +1,14 @@
 -- 0010: daily KPI rollup (issue 17: each KPI query p95 < 500 ms on a year of history).
 --
--- kpi_daily holds, per local day of reception x queue x breakdown key, the counts
--- and log-bucketed histograms of the items received that day: counts only, no id,
--- no text (nothing for erasure to remove). It is never updated in place: the router
--- recomputes the rows of a whole day from work_items (kpi_store.refresh_rollup),
--- which is exact whatever happened to the items (replayed events, re-claims,
--- corrections, erasure) and makes replays harmless. Which days to recompute comes
--- from kpi_dirty, written by triggers in the same transaction as the change.
+-- kpi_rollup holds, per local day of reception x queue x breakdown key, the counts
+-- and log-bucketed histograms of the items received that day, and the same summed
+-- per ISO week and per month (a year's query then reads ~60 periods, not 365 days):
+-- counts only, no id, no text (nothing for erasure to remove). It is never updated
+-- in place: the router recomputes the rows of a whole day from work_items, then its
+-- week and month from the day rows (kpi_store.refresh_rollup), which is exact
+-- whatever happened to the items (replayed events, re-claims, corrections, erasure).
+-- Which days to recompute comes from kpi_dirty, written by triggers in the same
+-- transaction as the change.
 
 -- A duration's histogram bucket: 0 for under one second, else k >= 1 covering
 -- [2^((k-1)/8), 2^(k/8)) seconds. Mirrored by services/router/kpi_rollup.py.
@@ -17,7 +19,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
             END)::smallint
 $$;
 
-CREATE TABLE kpi_daily (
+CREATE TABLE kpi_rollup (
+    grain             text NOT NULL,
     dim               text NOT NULL,
     day               date NOT NULL,
     queue             text NOT NULL,
@@ -33,15 +36,17 @@ CREATE TABLE kpi_daily (
     handling_n        integer[] NOT NULL,
     waiting_b         smallint[] NOT NULL,
     waiting_n         integer[] NOT NULL,
-    -- the KPI queries read one breakdown over a range of days: this order
-    PRIMARY KEY (dim, day, queue, key),
-    CONSTRAINT kpi_daily_dim_check
-        CHECK (dim IN ('queue', 'type', 'language', 'urgency', 'model_version'))
+    -- the KPI queries read one grain and breakdown over a range of days: this order
+    PRIMARY KEY (grain, dim, day, queue, key),
+    CONSTRAINT kpi_rollup_grain_check CHECK (grain IN ('day', 'week', 'month')),
+    CONSTRAINT kpi_rollup_dim_check
+        CHECK (dim IN ('all', 'queue', 'type', 'language', 'urgency', 'model_version'))
 );
 
-COMMENT ON TABLE kpi_daily IS
-    'KPI rollup: per local day of reception, queue and breakdown key, counts and '
-    'histograms (non-empty buckets b, counts n) of handling and waiting time; no personal data';
+COMMENT ON TABLE kpi_rollup IS
+    'KPI rollup: per local day, ISO week or month of reception (day = its first day), '
+    'queue (or * for all) and breakdown key, counts and histograms (non-empty buckets b, '
+    'counts n) of handling and waiting time; no personal data';
 
 -- Reception times (15-minute slots: every time zone's days are unions of them) whose
 -- items changed since the last rollup refresh. Append-only between refreshes, no
@@ -103,7 +108,7 @@ CREATE TRIGGER work_items_kpi_updated AFTER UPDATE ON work_items
     EXECUTE FUNCTION kpi_mark_updated();
 
 -- The covering index of 0007 served the KPI queries on work_items; they now read
--- kpi_daily. The refresh reads one day of items at a time: a plain index on the
+-- kpi_rollup. The refresh reads one day of items at a time: a plain index on the
 -- reception time is enough (docs/benchmarks.md, "KPI queries on a year of history").
 DROP INDEX work_items_kpi;
 CREATE INDEX work_items_received ON work_items (received_at);
