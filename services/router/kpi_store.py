@@ -98,11 +98,15 @@ async def refresh_rollup(
 
 
 async def refresh_all(conn: asyncpg.Connection, queries: KpiQueries, tz: ZoneInfo) -> int:
-    """Refresh until no day is left (a backfill); returns the days recomputed."""
+    """Refresh batch after batch until one is not full (a backfill); returns the days
+    recomputed. Stopping there, not at "nothing dirty", ends the loop under steady
+    writes too: today is marked again all the time, the next round takes it."""
     total = 0
-    while days := await refresh_rollup(conn, queries, tz):
+    while True:
+        days = await refresh_rollup(conn, queries, tz)
         total += len(days)
-    return total
+        if len(days) < REFRESH_DAYS:
+            return total
 
 
 class KpiStore:
