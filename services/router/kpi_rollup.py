@@ -17,7 +17,10 @@ taken as 0.5 s (at most 0.5 s off).
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -51,27 +54,26 @@ def bucket_value(bucket: int) -> float:
     return float(2 ** ((bucket - 0.5) / BUCKETS_PER_OCTAVE))
 
 
-def _value_at_rank(buckets: Sequence[int], counts: Sequence[int], rank: int) -> float:
+def _value_at_rank(buckets: Sequence[int], cumulative: Sequence[int], rank: int) -> float:
     """The value of the ``rank``-th smallest duration (0-based), as its bucket's value."""
-    seen = 0
-    for bucket, count in zip(buckets, counts, strict=True):
-        seen += count
-        if rank < seen:
-            return bucket_value(bucket)
-    raise ValueError(f"rank {rank} beyond {seen} values")
+    return bucket_value(buckets[bisect.bisect_right(cumulative, rank)])
 
 
 def quantile(buckets: Sequence[int], counts: Sequence[int], q: float) -> float | None:
     """``percentile_cont(q)`` read from a histogram (ascending buckets): None when empty."""
-    total = sum(counts)
+    return _quantile(buckets, list(itertools.accumulate(counts)), q)
+
+
+def _quantile(buckets: Sequence[int], cumulative: Sequence[int], q: float) -> float | None:
+    total = cumulative[-1] if cumulative else 0
     if total == 0:
         return None
     position = q * (total - 1)
     low = math.floor(position)
-    value = _value_at_rank(buckets, counts, low)
+    value = _value_at_rank(buckets, cumulative, low)
     fraction = position - low
     if fraction:
-        value += fraction * (_value_at_rank(buckets, counts, low + 1) - value)
+        value += fraction * (_value_at_rank(buckets, cumulative, low + 1) - value)
     return value
 
 
@@ -79,7 +81,8 @@ def quantiles(buckets: Sequence[int] | None, counts: Sequence[int] | None) -> li
     """The median and p90 of a histogram, in the shape ``kpi_row`` reads (None if empty)."""
     if not buckets or not counts:
         return None
-    values = [quantile(buckets, counts, q) for q in QUANTILES]
+    cumulative = list(itertools.accumulate(counts))
+    values = [_quantile(buckets, cumulative, q) for q in QUANTILES]
     return [v for v in values if v is not None] or None
 
 
@@ -92,33 +95,57 @@ def day_bounds(days: Iterable[date], tz: ZoneInfo) -> tuple[list[datetime], list
     return starts, ends
 
 
+class _Period:
+    """The sums of one period and key while its rollup rows are added up."""
+
+    __slots__ = ("counts", "handling", "open_past_due", "waiting")
+
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(COUNT_COLUMNS, 0)
+        self.handling: dict[int, int] = {}
+        self.waiting: dict[int, int] = {}
+        self.open_past_due = 0
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        for name in COUNT_COLUMNS:
+            self.counts[name] += row[name]
+        _merge(self.handling, row["handling_b"], row["handling_n"])
+        _merge(self.waiting, row["waiting_b"], row["waiting_n"])
+
+    def row(self, period: date, key: str) -> dict[str, Any]:
+        return {
+            "period": period,
+            "key": key,
+            **self.counts,
+            "handling_s": _read(self.handling),
+            "waiting_s": _read(self.waiting),
+            "open_past_due": self.open_past_due,
+        }
+
+
+def _merge(into: dict[int, int], buckets: Sequence[int], counts: Sequence[int]) -> None:
+    if not into:  # most periods have one row (a week's or month's own): take it as is
+        into.update(zip(buckets, counts, strict=True))
+        return
+    for bucket, count in zip(buckets, counts, strict=True):
+        into[bucket] = into.get(bucket, 0) + count
+
+
+def _read(histogram: dict[int, int]) -> list[float] | None:
+    buckets = sorted(histogram)
+    return quantiles(buckets, [histogram[b] for b in buckets])
+
+
 def assemble(
     rollup: Iterable[Mapping[str, Any]], open_past_due: Mapping[tuple[date, str], int]
 ) -> list[dict[str, Any]]:
-    """KPI rows (the columns ``kpis.kpi_row`` reads) from the rollup's sums per period
-    and key, with the live count of open items past due. A key only the live part has
-    (items received after the last refresh) still gets its row: a breach is never hidden."""
-    rows: dict[tuple[date, str], dict[str, Any]] = {}
+    """KPI rows (the columns ``kpis.kpi_row`` reads), one per period and key in order:
+    the rollup rows of each summed, histograms merged bucket by bucket, with the live
+    count of open items past due. A key only the live part has (items received after
+    the last refresh) still gets its row: a breach is never hidden."""
+    periods: dict[tuple[date, str], _Period] = defaultdict(_Period)
     for r in rollup:
-        rows[(r["period"], r["key"])] = {
-            "period": r["period"],
-            "key": r["key"],
-            **{c: int(r[c]) for c in COUNT_COLUMNS},
-            "handling_s": quantiles(r["handling_b"], r["handling_n"]),
-            "waiting_s": quantiles(r["waiting_b"], r["waiting_n"]),
-            "open_past_due": 0,
-        }
-    for (period, key), count in open_past_due.items():
-        row = rows.setdefault((period, key), _empty(period, key))
-        row["open_past_due"] = count
-    return [rows[k] for k in sorted(rows)]
-
-
-def _empty(period: date, key: str) -> dict[str, Any]:
-    return {
-        "period": period,
-        "key": key,
-        **dict.fromkeys(COUNT_COLUMNS, 0),
-        "handling_s": None,
-        "waiting_s": None,
-    }
+        periods[(r["period"], r["key"])].add(r)
+    for group, count in open_past_due.items():
+        periods[group].open_past_due = count
+    return [periods[g].row(*g) for g in sorted(periods)]

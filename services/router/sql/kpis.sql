@@ -8,57 +8,32 @@
 -- $1 first day, $2 last day (local days, inclusive), $3 period: 'day', 'week' or 'month'
 -- (ISO weeks, starting Monday), $4 breakdown: 'queue', 'type', 'language', 'urgency',
 -- 'model_version' or 'all', $5 one queue or NULL, $6 visible queues.
--- Each row is the cohort of requests RECEIVED in the period: counts summed, and the
--- merged histograms (bucket, count; ascending) of handling and waiting time, from
--- which kpi_rollup.quantile reads the median and p90. Whole periods come from their
--- own week or month rows, [F, L) below; the days of the periods the range cuts, from
--- the day rows. Without a queue filter, the rows summed over every queue ('*'; the
--- queue breakdown has none: its keys are the queues).
-WITH cells AS (
-    SELECT date_trunc($3, r.day::timestamp)::date AS period, r.key,
-           r.received, r.completed, r.on_time, r.completed_late, r.via_review,
-           r.type_corrected, r.urgency_corrected,
-           r.handling_b, r.handling_n, r.waiting_b, r.waiting_n
-    FROM kpi_rollup r
-    WHERE r.dim = $4
-      AND CASE WHEN $5::text IS NULL AND $6::text[] IS NULL AND $4 <> 'queue'
-               THEN r.queue = '*'
-               ELSE r.queue <> '*' AND ($5 IS NULL OR r.queue = $5)
-                    AND ($6 IS NULL OR r.queue = ANY ($6)) END
-      -- F: the first period starting on or after $1; L: the period containing $2 + 1
-      AND ((r.grain = $3
-            AND r.day >= date_trunc($3, $1::date + ('1 ' || $3)::interval - interval '1 day')::date
-            AND r.day < date_trunc($3, $2::date + 1)::date)
-           OR (r.grain = 'day' AND r.day >= $1::date AND r.day <= $2::date
-               AND r.day < date_trunc($3, $1::date + ('1 ' || $3)::interval - interval '1 day')::date)
-           OR (r.grain = 'day' AND r.day >= $1::date AND r.day <= $2::date
-               AND r.day >= date_trunc($3, $2::date + 1)::date))
-), counts AS (
-    SELECT c.period, c.key,
-           sum(c.received)::bigint AS received, sum(c.completed)::bigint AS completed,
-           sum(c.on_time)::bigint AS on_time, sum(c.completed_late)::bigint AS completed_late,
-           sum(c.via_review)::bigint AS via_review,
-           sum(c.type_corrected)::bigint AS type_corrected,
-           sum(c.urgency_corrected)::bigint AS urgency_corrected
-    FROM cells c GROUP BY 1, 2
-), handling AS (
-    SELECT period, key, array_agg(b ORDER BY b) AS b, array_agg(n ORDER BY b) AS n
-    FROM (SELECT c.period, c.key, u.b, sum(u.n)::bigint AS n
-          FROM cells c, unnest(c.handling_b, c.handling_n) AS u (b, n)
-          GROUP BY 1, 2, 3) AS h
-    GROUP BY 1, 2
-), waiting AS (
-    SELECT period, key, array_agg(b ORDER BY b) AS b, array_agg(n ORDER BY b) AS n
-    FROM (SELECT c.period, c.key, u.b, sum(u.n)::bigint AS n
-          FROM cells c, unnest(c.waiting_b, c.waiting_n) AS u (b, n)
-          GROUP BY 1, 2, 3) AS w
-    GROUP BY 1, 2
-)
-SELECT c.*, h.b AS handling_b, h.n AS handling_n, w.b AS waiting_b, w.n AS waiting_n
-FROM counts c
-LEFT JOIN handling h USING (period, key)
-LEFT JOIN waiting w USING (period, key)
-ORDER BY 1, 2;
+-- Each row is one rollup row: the cohort of requests RECEIVED in a day, week or
+-- month, with its counts and histograms (non-empty buckets b, counts n) of handling
+-- and waiting time; kpi_rollup.assemble sums the rows of each period and key and
+-- reads the median and p90 from the merged histograms (in Python: PostgreSQL has
+-- no element-wise array sum, and unnest-and-regroup was the slowest step here).
+-- Whole periods come from their own week or month rows, [F, L) below; the days of
+-- the periods the range cuts, from the day rows. Without a queue filter, the rows
+-- summed over every queue ('*'; the queue breakdown has none: its keys are queues).
+SELECT date_trunc($3, r.day::timestamp)::date AS period, r.key,
+       r.received, r.completed, r.on_time, r.completed_late, r.via_review,
+       r.type_corrected, r.urgency_corrected,
+       r.handling_b, r.handling_n, r.waiting_b, r.waiting_n
+FROM kpi_rollup r
+WHERE r.dim = $4
+  AND CASE WHEN $5::text IS NULL AND $6::text[] IS NULL AND $4 <> 'queue'
+           THEN r.queue = '*'
+           ELSE r.queue <> '*' AND ($5 IS NULL OR r.queue = $5)
+                AND ($6 IS NULL OR r.queue = ANY ($6)) END
+  -- F: the first period starting on or after $1; L: the period containing $2 + 1
+  AND ((r.grain = $3
+        AND r.day >= date_trunc($3, $1::date + ('1 ' || $3)::interval - interval '1 day')::date
+        AND r.day < date_trunc($3, $2::date + 1)::date)
+       OR (r.grain = 'day' AND r.day >= $1::date AND r.day <= $2::date
+           AND r.day < date_trunc($3, $1::date + ('1 ' || $3)::interval - interval '1 day')::date)
+       OR (r.grain = 'day' AND r.day >= $1::date AND r.day <= $2::date
+           AND r.day >= date_trunc($3, $2::date + 1)::date));
 
 -- name: kpi_open_past_due
 -- The live part: items still open and past their due date at $8, per period and key

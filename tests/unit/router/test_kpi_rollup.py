@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 import statistics
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -94,28 +95,51 @@ def test_day_bounds_follow_the_dst_change() -> None:
     assert (ends[0] - starts[0]).total_seconds() == 25 * 3600  # the longer day
 
 
+def rollup_row(period: date, key: str, received: int, handling: list[float]) -> dict[str, Any]:
+    buckets, counts = histogram(handling)
+    return {
+        "period": period,
+        "key": key,
+        "received": received,
+        "completed": len(handling),
+        "on_time": len(handling),
+        "completed_late": 0,
+        "via_review": 0,
+        "type_corrected": 1,
+        "urgency_corrected": 0,
+        "handling_b": buckets,
+        "handling_n": counts,
+        "waiting_b": [],
+        "waiting_n": [],
+    }
+
+
+def test_assembly_sums_the_rows_of_a_period_and_merges_their_histograms() -> None:
+    week, durations = date(2025, 11, 10), [60.0, 3600.0, 7200.0, 86400.0, 90000.0]
+    rows = assemble(  # a whole week's row and two day rows of the next, cut week
+        [
+            rollup_row(week + timedelta(days=7), "housing", 2, durations[:2]),
+            rollup_row(week, "housing", 4, durations),
+            rollup_row(week + timedelta(days=7), "housing", 3, durations[2:]),
+        ],
+        {},
+    )
+    assert [(r["period"], r["received"], r["completed"]) for r in rows] == [
+        (week, 4, 5),
+        (week + timedelta(days=7), 5, 5),
+    ]
+    assert rows[0]["handling_s"] == rows[1]["handling_s"]  # same durations, merged
+    assert rows[1]["handling_s"][0] == pytest.approx(7200, rel=RELATIVE_ERROR)
+    assert rows[1]["type_corrected"] == 2 and rows[1]["waiting_s"] is None
+
+
 def test_assembly_adds_the_live_count_and_keeps_a_live_only_breach() -> None:
     week = date(2025, 11, 10)
-    sums = [
-        {
-            "period": week,
-            "key": "housing",
-            "received": 2,
-            "completed": 1,
-            "on_time": 1,
-            "completed_late": 0,
-            "via_review": 0,
-            "type_corrected": 1,
-            "urgency_corrected": 0,
-            "handling_b": [100],
-            "handling_n": [1],
-            "waiting_b": None,
-            "waiting_n": None,
-        }
-    ]
-    rows = assemble(sums, {(week, "housing"): 1, (week, "tax"): 2})
+    rows = assemble(
+        [rollup_row(week, "housing", 2, [100.0])], {(week, "housing"): 1, (week, "tax"): 2}
+    )
     assert [(r["key"], r["received"], r["open_past_due"]) for r in rows] == [
         ("housing", 2, 1),
         ("tax", 0, 2),
     ]
-    assert rows[0]["handling_s"] == [bucket_value(100)] * 2 and rows[0]["waiting_s"] is None
+    assert rows[0]["handling_s"] == [bucket_value(bucket_of(100))] * 2
