@@ -209,6 +209,8 @@ def markdown(result: dict[str, Any], args: argparse.Namespace, server: str) -> s
     rows = ["| query | p50 ms | p95 ms |", "|---|---:|---:|"]
     for name, samples in result["with"].items():
         rows.append(f"| {name} | {statistics.median(samples):.0f} | {p95(samples):.0f} |")
+    worst = max(p95(samples) for samples in result["with"].values())
+    verdict = "met" if worst < 500 else "NOT met"
     sizes, load = result["sizes"], result["load"]
     return "\n".join(
         [
@@ -217,7 +219,7 @@ def markdown(result: dict[str, Any], args: argparse.Namespace, server: str) -> s
             f"`make bench-kpis` (`benchmarks/kpis/queries.py`), {platform.node()}: "
             f"{cpu_name(platform.machine())}, {os.cpu_count()} cores shared with other "
             f"engineers' builds and tests while it ran (1-minute load average "
-            f"{load[0]:.1f} before the timed queries, {load[1]:.1f} after); "
+            f"{load[0]:.1f} before the timed reads, {load[1]:.1f} after); "
             f"PostgreSQL {server}.",
             "",
             f"{args.items:,} items over a year, eleven queues (`work_items` with indexes: "
@@ -225,14 +227,29 @@ def markdown(result: dict[str, Any], args: argparse.Namespace, server: str) -> s
             f"(`refresh_all`, the backfill after migration 0010): {result['days']} days in "
             f"{result['backfill_s']:.0f} s, `kpi_rollup` {sizes['rows']:,} rows, "
             f"{sizes['rollup']}. Each read {args.runs} times after one warm-up, as the API "
-            "runs it (the rollup's sums, the live open items past due, the rows assembled). "
-            "Goal: p95 < 500 ms.",
+            "runs it (the rollup rows, the live open items past due, the rows assembled "
+            "in Python). Goal: p95 < 500 ms.",
             "",
             *rows,
             "",
-            f"Refresh of one changed day (the router's task after completions or "
-            f"corrections): {_ms(result['refresh'])} through `work_items_received` "
-            f"({sizes['received']}); without that index {_ms(result['refresh_without'])}. "
+            f"**Result: the goal is {verdict}** (slowest p95 {worst:.0f} ms). "
+            "Before the rollup, the same reads straight from `work_items` with exact "
+            "percentiles took p95 1–26 s on this machine under load (previous run).",
+            "",
+            "How: `kpi_rollup` (migration 0010) holds per local day, ISO week and month "
+            "of reception, queue (and `*`, every queue) and breakdown key the counts and "
+            "log-bucketed histograms (8 buckets per doubling) of handling and waiting "
+            "time; a year by week reads one row per week and key. Medians and p90 are "
+            "read from the merged histograms: within 4.4 % of `percentile_cont` "
+            "(`services/router/kpi_rollup.py`; `tests/integration/router/test_kpi_rollup.py` "
+            "compares every period and breakdown with the exact SQL).",
+            "",
+            "Indexes: no KPI read touches `work_items` except its open items, so the "
+            "covering index `work_items_kpi` of 0007 is dropped. The refresh recomputes "
+            "whole days of items (the router's task after completions or corrections, "
+            "with their week and month): one changed day "
+            f"{_ms(result['refresh'])} through `work_items_received` ({sizes['received']}), "
+            f"{_ms(result['refresh_without'])} without it (a scan of every item). "
             f"`work_items_open` (open items only, {sizes['open']}) serves the live part.",
             "",
         ]
