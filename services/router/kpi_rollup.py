@@ -1,4 +1,4 @@
-"""The daily KPI rollup's arithmetic (pure): duration buckets, percentiles read from
+"""The KPI rollup's arithmetic (pure): duration buckets, percentiles read from
 merged histograms, and the KPI rows assembled from rollup sums and the live part.
 
 Durations are counted in log-spaced buckets, ``BUCKETS_PER_OCTAVE`` per doubling:

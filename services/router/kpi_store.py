@@ -1,5 +1,5 @@
 """KPI and arrival reads from PostgreSQL (``sql/kpis.sql``), for the API and the page,
-and the refresh of the daily rollup they read."""
+and the refresh of the rollup they read."""
 
 from __future__ import annotations
 

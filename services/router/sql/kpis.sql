@@ -88,6 +88,8 @@ WHERE r.grain = p.grain AND r.day = p.day;
 -- Recompute the day rows of local days (zone $3) from work_items: $1, $2 the days'
 -- [start, end) instants (after kpi_rollup_clear). Every item counts once per breakdown.
 WITH items AS (
+    -- one index range scan per day (LATERAL, and OFFSET 0 keeps it from being flattened
+    -- into a join the planner could answer with a scan of the whole table)
     SELECT (w.received_at AT TIME ZONE $3)::date AS day, w.queue, w.type, w.language,
            w.urgency, w.model_version, w.needs_review, w.completed_at, w.due_at,
            w.type <> w.model_type AS type_corrected,
@@ -95,7 +97,8 @@ WITH items AS (
            kpi_bucket(w.completed_at - w.received_at) AS hb,
            kpi_bucket(w.first_claimed_at - w.received_at) AS wb
     FROM unnest($1::timestamptz[], $2::timestamptz[]) AS d (s, e)
-    JOIN work_items w ON w.received_at >= d.s AND w.received_at < d.e
+    CROSS JOIN LATERAL (SELECT * FROM work_items x
+                        WHERE x.received_at >= d.s AND x.received_at < d.e OFFSET 0) AS w
 ), keyed AS (
     SELECT i.*, k.dim, k.key
     FROM items i
@@ -143,14 +146,17 @@ LEFT JOIN waiting w USING (dim, day, queue, key);
 -- Rewrite the week and month rows containing days $1 as sums of their day rows
 -- (after kpi_rollup_fill): counts added, histograms merged bucket by bucket.
 WITH periods AS (
-    SELECT DISTINCT g.grain, date_trunc(g.grain, d::timestamp)::date AS day
-    FROM unnest($1::date[]) AS d, (VALUES ('week'), ('month')) AS g (grain)
+    -- one per breakdown too: each reads its day rows by the primary key's prefix
+    SELECT DISTINCT g.grain, k.dim, date_trunc(g.grain, d::timestamp)::date AS day
+    FROM unnest($1::date[]) AS d, (VALUES ('week'), ('month')) AS g (grain),
+         (VALUES ('all'), ('queue'), ('type'), ('language'), ('urgency'),
+                 ('model_version')) AS k (dim)
 ), cells AS (
     SELECT p.grain, p.day AS period, r.dim, r.queue, r.key, r.received, r.completed,
            r.on_time, r.completed_late, r.via_review, r.type_corrected, r.urgency_corrected,
            r.handling_b, r.handling_n, r.waiting_b, r.waiting_n
     FROM periods p
-    JOIN kpi_rollup r ON r.grain = 'day' AND r.day >= p.day
+    JOIN kpi_rollup r ON r.grain = 'day' AND r.dim = p.dim AND r.day >= p.day
                      AND r.day < (p.day + ('1 ' || p.grain)::interval)::date
 ), counts AS (
     SELECT c.grain, c.dim, c.period, c.queue, c.key,
