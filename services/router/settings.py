@@ -105,7 +105,7 @@ class RouterSettings(
         14, ge=1, le=60, description="days ahead the demand forecast covers"
     )
     router_kpi_refresh_s: float = Field(
-        30.0, gt=0, description="period of the KPI rollup refresh: how far KPIs may lag the items"
+        60.0, gt=0, description="period of the KPI rollup refresh: how far KPIs may lag the items"
     )
     router_queue_capacity: dict[str, QueueCapacity] = Field(
         default_factory=dict,
