@@ -168,3 +168,23 @@ async def test_a_new_time_zone_rebuilds_every_day(pool: asyncpg.Pool, seeded: Kp
         assert await conn.fetchval("SELECT zone FROM kpi_rollup_state") == "America/New_York"
         await refresh_all(conn, seeded.q, seeded.tz)
     await compare_all(pool, seeded)
+
+
+async def test_the_kpi_rollup_command_rolls_history_up(
+    migrated_url: str, pool: asyncpg.Pool
+) -> None:
+    import argparse
+
+    from services.router.settings import DEFAULT_RULES
+    from triage.kpi_rollup_cli import _run
+
+    async with pool.acquire() as conn:
+        await insert_history(conn, load_kpi_queries(), history(200), "test", "m1")
+        assert await conn.fetchval("SELECT count(*) FROM kpi_rollup") == 0
+    assert await _run(argparse.Namespace(database_url=migrated_url, rules=DEFAULT_RULES)) == 0
+    async with pool.acquire() as conn:
+        total = await conn.fetchval(
+            "SELECT sum(received) FROM kpi_rollup WHERE grain = 'month' AND dim = 'all'"
+            " AND queue = '*'"
+        )
+        assert total == 200 and await conn.fetchval("SELECT count(*) FROM kpi_dirty") == 0
