@@ -82,14 +82,23 @@ ZONE = ZoneInfo(TZ)
 NOW = datetime.combine(END, datetime.min.time(), UTC)
 
 
-def kpi_case(kq: KpiQueries, days: int, period: str, by: str, queue: str | None = None) -> Case:
+def kpi_case(
+    kq: KpiQueries,
+    days: int,
+    period: str,
+    by: str,
+    queue: str | None = None,
+    visible: list[str] | None = None,
+) -> Case:
     """What ``KpiStore.periods`` runs: the rollup's sums, the live open items past due."""
     ask = KpiRequest(END - timedelta(days=days - 1), END, period, by, queue)  # type: ignore[arg-type]
     start, end = ask.bounds(ZONE)
 
     async def run(conn: asyncpg.Connection) -> Any:
-        sums = await conn.fetch(kq.kpi_periods, ask.start, ask.end, period, by, queue, None)
-        live = await conn.fetch(kq.kpi_open_past_due, start, end, period, by, queue, None, TZ, NOW)
+        sums = await conn.fetch(kq.kpi_periods, ask.start, ask.end, period, by, queue, visible)
+        live = await conn.fetch(
+            kq.kpi_open_past_due, start, end, period, by, queue, visible, TZ, NOW
+        )
         past_due = {(r["period"], r["key"]): r["open_past_due"] for r in live}
         return [kpi_row(r) for r in assemble(sums, past_due)]
 
@@ -112,6 +121,10 @@ def cases(kq: KpiQueries, q: Any) -> dict[str, Case]:
         "a year, by month and type": kpi_case(kq, 365, "month", "type"),
         "a year, by week and queue": kpi_case(kq, 365, "week", "queue"),
         "a year, by week and urgency": kpi_case(kq, 365, "week", "urgency"),
+        # a lead whose identity lists every queue: the per-queue rows, not the '*' sums
+        "a year, by week and urgency, a lead of all queues": kpi_case(
+            kq, 365, "week", "urgency", visible=list(QUEUES)
+        ),
         "daily arrivals, 182 days (forecast)": query_case(
             kq.daily_arrivals, END - timedelta(days=181), END, None, None
         ),
