@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rollback": ("triage.lifecycle.rollback", "return to the previously active model"),
     "models": ("triage.lifecycle.models_cli", "list, register or shadow model versions"),
     "demo-history": ("triage.demo_history_cli", "fill a local database with a synthetic year"),
+    "kpi-rollup": ("triage.kpi_rollup_cli", "bring the KPI rollup up to date now (backfill)"),
 }
 
 

@@ -18,7 +18,13 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from services.router.kpi_store import HistoryRow, KpiQueries, insert_history, load_kpi_queries
+from services.router.kpi_store import (
+    HistoryRow,
+    KpiQueries,
+    insert_history,
+    load_kpi_queries,
+    refresh_all,
+)
 from services.router.migrate import migrate
 from services.router.rules import Routing, load_rules
 from services.router.settings import DEFAULT_RULES
@@ -85,6 +91,7 @@ async def fill(
             count, chunk = count + len(chunk), []
     if chunk:
         await insert_history(conn, queries, chunk, SOURCE, MODEL_VERSION)
+    await refresh_all(conn, queries, routing.tz)  # the KPI page shows it at once
     return count + len(chunk)
 
 

@@ -2,10 +2,12 @@
 
 Seeds a fresh database with ``--items`` items spread over a year (eleven queues,
 request text of a typical size so that the table is as wide as a real one), runs
-VACUUM ANALYZE (what autovacuum does to a year of settled history), then times
-each KPI query as the API and the page run it, and once more without the
-covering index ``work_items_kpi`` to show what it buys. Uses
-``TRIAGE_DATABASE_URL`` as the server when set, else starts a private one.
+VACUUM ANALYZE (what autovacuum does to a year of settled history), rolls the
+history up (``refresh_all``: the backfill after migration 0010), then times each
+KPI read as the API and the page run it (the rollup's sums plus the live count of
+open items past due), and the refresh of one changed day with and without the
+index ``work_items_received`` it reads through. Uses ``TRIAGE_DATABASE_URL`` as
+the server when set, else starts a private one.
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from benchmarks.e2e.report import update_docs
 from benchmarks.machine import cpu_name
 from services.router.db import load_queries
-from services.router.kpi_store import load_kpi_queries
-from services.router.kpis import KpiRequest
+from services.router.kpi_rollup import assemble
+from services.router.kpi_store import KpiQueries, load_kpi_queries, refresh_all, refresh_rollup
+from services.router.kpis import KpiRequest, kpi_row
 from services.router.migrate import migrate
 from services.router.rules import load_rules
 from services.router.settings import DEFAULT_RULES
@@ -72,45 +77,118 @@ CROSS JOIN LATERAL (SELECT st.status,
 BODY = "Bonjour, je vous écris au sujet de ma demande d'aide pour la facture. " * 5
 
 
-def cases(kq: Any, q: Any) -> dict[str, tuple[str, list[Any]]]:
-    """name -> (sql, args): what the API and the page ask."""
-    now = datetime.combine(END, datetime.min.time(), UTC)
+Case = Callable[[asyncpg.Connection], Awaitable[Any]]
+ZONE = ZoneInfo(TZ)
+NOW = datetime.combine(END, datetime.min.time(), UTC)
 
-    def periods(days: int, period: str, by: str, queue: str | None = None) -> list[Any]:
-        start, end = KpiRequest(END - timedelta(days=days - 1), END).bounds(_zone())
-        return [start, end, period, by, queue, None, TZ, now]
 
-    first, last = KpiRequest(END - timedelta(days=181), END).bounds(_zone())
+def kpi_case(
+    kq: KpiQueries,
+    days: int,
+    period: str,
+    by: str,
+    queue: str | None = None,
+    visible: list[str] | None = None,
+) -> Case:
+    """What ``KpiStore.periods`` runs: the rollup's sums, the live open items past due."""
+    ask = KpiRequest(END - timedelta(days=days - 1), END, period, by, queue)  # type: ignore[arg-type]
+    start, end = ask.bounds(ZONE)
+
+    async def run(conn: asyncpg.Connection) -> Any:
+        sums = await conn.fetch(kq.kpi_periods, ask.start, ask.end, period, by, queue, visible)
+        live = await conn.fetch(
+            kq.kpi_open_past_due, start, end, period, by, queue, visible, TZ, NOW
+        )
+        past_due = {(r["period"], r["key"]): r["open_past_due"] for r in live}
+        return [kpi_row(r) for r in assemble(sums, past_due)]
+
+    return run
+
+
+def query_case(sql: str, *args: Any) -> Case:
+    async def run(conn: asyncpg.Connection) -> Any:
+        return await conn.fetch(sql, *args)
+
+    return run
+
+
+def cases(kq: KpiQueries, q: Any) -> dict[str, Case]:
+    """name -> what the API and the page ask."""
     return {
-        "12 weeks, by week (page default)": (kq.kpi_periods, periods(84, "week", "all")),
-        "12 weeks, by week and queue": (kq.kpi_periods, periods(84, "week", "queue")),
-        "12 weeks, by day, one queue": (kq.kpi_periods, periods(84, "day", "all", "housing")),
-        "a year, by month and type": (kq.kpi_periods, periods(365, "month", "type")),
-        "a year, by week and queue": (kq.kpi_periods, periods(365, "week", "queue")),
-        "daily arrivals, 182 days (forecast)": (kq.daily_arrivals, [first, last, TZ, None, None]),
-        "backlog (queue_stats)": (q.queue_stats, []),
+        "12 weeks, by week (page default)": kpi_case(kq, 84, "week", "all"),
+        "12 weeks, by week and queue": kpi_case(kq, 84, "week", "queue"),
+        "12 weeks, by day, one queue": kpi_case(kq, 84, "day", "all", "housing"),
+        "a year, by month and type": kpi_case(kq, 365, "month", "type"),
+        "a year, by week and queue": kpi_case(kq, 365, "week", "queue"),
+        "a year, by week and urgency": kpi_case(kq, 365, "week", "urgency"),
+        # a lead whose identity lists every queue: the per-queue rows, not the '*' sums
+        "a year, by week and urgency, a lead of all queues": kpi_case(
+            kq, 365, "week", "urgency", visible=list(QUEUES)
+        ),
+        "daily arrivals, 182 days (forecast)": query_case(
+            kq.daily_arrivals, END - timedelta(days=181), END, None, None
+        ),
+        "backlog (queue_stats)": query_case(q.queue_stats),
     }
 
 
-def _zone() -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(TZ)
-
-
-async def time_query(conn: asyncpg.Connection, sql: str, args: list[Any], runs: int) -> list[float]:
-    statement = await conn.prepare(sql)
-    await statement.fetch(*args)  # warm: plan and cache
+async def time_case(conn: asyncpg.Connection, case: Case, runs: int) -> list[float]:
+    await case(conn)  # warm: plans (asyncpg caches the prepared statements) and pages
     out = []
     for _ in range(runs):
         began = time.perf_counter()
-        await statement.fetch(*args)
+        await case(conn)
         out.append((time.perf_counter() - began) * 1000)
     return out
 
 
 def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20, method="inclusive")[-1]
+
+
+async def time_day_refresh(conn: asyncpg.Connection, kq: KpiQueries, runs: int) -> list[float]:
+    """One changed day recomputed (what the router's task does after a completion)."""
+    out = []
+    for i in range(runs):
+        day = END - timedelta(days=30 + i)
+        slot = datetime.combine(day, datetime.min.time(), ZONE) + timedelta(hours=12)
+        await conn.execute("INSERT INTO kpi_dirty (slot) VALUES (kpi_slot($1))", slot)
+        began = time.perf_counter()
+        assert await refresh_rollup(conn, kq, ZONE) == [day]
+        out.append((time.perf_counter() - began) * 1000)
+    return out
+
+
+async def measure(conn: asyncpg.Connection, args: argparse.Namespace) -> dict[str, Any]:
+    kq = load_kpi_queries()
+    began = time.perf_counter()
+    days = await refresh_all(conn, kq, ZONE)
+    backfill = time.perf_counter() - began
+    await conn.execute("ANALYZE kpi_rollup")
+    log.info("rolled up %d days in %.0f s", days, backfill)
+    sizes = await conn.fetchrow(
+        """SELECT pg_size_pretty(pg_total_relation_size('work_items')) AS items,
+                  pg_size_pretty(pg_total_relation_size('kpi_rollup')) AS rollup,
+                  (SELECT count(*) FROM kpi_rollup) AS rows,
+                  pg_size_pretty(pg_relation_size('work_items_received')) AS received,
+                  pg_size_pretty(pg_relation_size('work_items_open')) AS open"""
+    )
+    queries = cases(kq, load_queries())
+    load = [os.getloadavg()[0]]
+    timed = {n: await time_case(conn, case, args.runs) for n, case in queries.items()}
+    load.append(os.getloadavg()[0])
+    refresh = await time_day_refresh(conn, kq, args.runs)
+    await conn.execute("DROP INDEX work_items_received")
+    without = await time_day_refresh(conn, kq, max(args.runs // 4, 3))
+    return {
+        "sizes": dict(sizes),
+        "days": days,
+        "backfill_s": backfill,
+        "with": timed,
+        "refresh": refresh,
+        "refresh_without": without,
+        "load": load,
+    }
 
 
 async def run(admin: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -125,62 +203,67 @@ async def run(admin: str, args: argparse.Namespace) -> dict[str, Any]:
     try:
         await migrate(conn)
         began = time.perf_counter()
-        now = datetime.combine(END, datetime.min.time(), UTC)
-        await conn.execute(SEED, args.items, BODY, now, QUEUES)
+        await conn.execute(SEED, args.items, BODY, NOW, QUEUES)
         await conn.execute("VACUUM ANALYZE work_items")
         log.info("seeded %d items in %.0f s", args.items, time.perf_counter() - began)
-        size = await conn.fetchval("SELECT pg_size_pretty(pg_total_relation_size('work_items'))")
-        index = await conn.fetchval("SELECT pg_size_pretty(pg_relation_size('work_items_kpi'))")
-        queries = cases(load_kpi_queries(), load_queries())
-        with_index = {n: await time_query(conn, s, a, args.runs) for n, (s, a) in queries.items()}
-        plan = await conn.fetchval(
-            "EXPLAIN (FORMAT JSON) " + queries["a year, by month and type"][0],
-            *queries["a year, by month and type"][1],
-        )
-        await conn.execute("DROP INDEX work_items_kpi")
-        without = {
-            n: await time_query(conn, s, a, max(args.runs // 4, 3))
-            for n, (s, a) in queries.items()
-            if n in ("12 weeks, by week (page default)", "a year, by month and type")
-        }
+        return await measure(conn, args)
     finally:
         await conn.close()
         conn = await asyncpg.connect(admin)
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
-    return {
-        "size": size,
-        "index": index,
-        "with": with_index,
-        "without": without,
-        "index_only": "Index Only Scan" in str(plan),
-    }
+
+
+def _ms(samples: list[float]) -> str:
+    return f"p50 {statistics.median(samples):.0f} ms, p95 {p95(samples):.0f} ms"
 
 
 def markdown(result: dict[str, Any], args: argparse.Namespace, server: str) -> str:
-    rows = ["| query | p50 ms | p95 ms | p95 without `work_items_kpi` |", "|---|---:|---:|---:|"]
+    rows = ["| query | p50 ms | p95 ms |", "|---|---:|---:|"]
     for name, samples in result["with"].items():
-        without = result["without"].get(name)
-        other = f"{p95(without):.0f} ms" if without else "—"
-        rows.append(f"| {name} | {statistics.median(samples):.0f} | {p95(samples):.0f} | {other} |")
+        rows.append(f"| {name} | {statistics.median(samples):.0f} | {p95(samples):.0f} |")
+    worst = max(p95(samples) for samples in result["with"].values())
+    verdict = "met" if worst < 500 else "NOT met"
+    sizes, load = result["sizes"], result["load"]
     return "\n".join(
         [
             SECTION,
             "",
             f"`make bench-kpis` (`benchmarks/kpis/queries.py`), {platform.node()}: "
-            f"{cpu_name(platform.machine())}, {os.cpu_count()} cores shared with seven other "
-            f"engineers' builds and tests while it ran (a loaded machine); PostgreSQL {server}.",
+            f"{cpu_name(platform.machine())}, {os.cpu_count()} cores shared with other "
+            f"engineers' builds and tests while it ran (1-minute load average "
+            f"{load[0]:.1f} before the timed reads, {load[1]:.1f} after); "
+            f"PostgreSQL {server}.",
             "",
-            f"{args.items:,} items over a year, eleven queues (table with indexes: "
-            f"{result['size']}; `work_items_kpi`: {result['index']}), VACUUM ANALYZE after "
-            f"loading; each query {args.runs} times after one warm-up, prepared as the API "
-            "runs it. Goal: p95 < 500 ms.",
+            f"{args.items:,} items over a year, eleven queues (`work_items` with indexes: "
+            f"{sizes['items']}), VACUUM ANALYZE after loading, then rolled up "
+            f"(`refresh_all`, the backfill after migration 0010): {result['days']} days in "
+            f"{result['backfill_s']:.0f} s, `kpi_rollup` {sizes['rows']:,} rows, "
+            f"{sizes['rollup']}. Each read {args.runs} times after one warm-up, as the API "
+            "runs it (the rollup rows, the live open items past due, the rows assembled "
+            "in Python). Goal: p95 < 500 ms.",
             "",
             *rows,
             "",
-            "The covering index `work_items_kpi (received_at) INCLUDE (...)` lets every KPI query "
-            "read a range of reception times without the wide rows; plan of the year-long query "
-            f"uses an index-only scan: {result['index_only']}.",
+            f"**Result: the goal is {verdict}** (slowest p95 {worst:.0f} ms). "
+            "Before the rollup, the same reads straight from `work_items` with exact "
+            "percentiles took p95 1–26 s on this machine under load (previous run).",
+            "",
+            "How: `kpi_rollup` (migration 0010) holds per local day, ISO week and month "
+            "of reception, queue (and `*`, every queue) and breakdown key the counts and "
+            "log-bucketed histograms (8 buckets per doubling) of handling and waiting "
+            "time; a year by week reads one row per week and key. Medians and p90 are "
+            "read from the merged histograms: within 4.4 % of `percentile_cont` "
+            "(`services/router/kpi_rollup.py`; `tests/integration/router/test_kpi_rollup.py` "
+            "compares every period and breakdown with the exact SQL).",
+            "",
+            "Indexes: no KPI read touches `work_items` except its open items, so the "
+            "covering index `work_items_kpi` of 0007 is dropped. The refresh recomputes "
+            "whole days of items (the router's task after completions or corrections, "
+            "with their week and month): one changed day "
+            f"{_ms(result['refresh'])} through `work_items_received` ({sizes['received']}), "
+            f"{_ms(result['refresh_without'])} without it (a scan of every item). "
+            f"`work_items_open` (open items only, {sizes['open']}) serves the live part.",
             "",
         ]
     )

@@ -1,5 +1,6 @@
 """KPIs and forecasts for the API and the page: the store, a daily forecast cache,
-the forecast gauges and the task that refits every queue once a day."""
+the forecast gauges, the task that refits every queue once a day and the task that
+keeps the KPI rollup current."""
 
 from __future__ import annotations
 
@@ -137,7 +138,7 @@ class Insights:
 
     async def forecast(self, queue: str) -> QueueForecast:
         """Today's forecast of ``queue``. The daily counts are read every time (one
-        range of half a year on ``work_items_kpi``, far cheaper than a fit); the model
+        range of half a year of the rollup, far cheaper than a fit); the model
         is refitted only when they differ from those of the cached fit: once a day,
         or after history was loaded (``triage demo-history``)."""
         return (await self._fit([queue], self.today()))[queue]
@@ -178,6 +179,7 @@ class Insights:
         """Background task: refit every queue now, then shortly after each local midnight."""
         while True:
             try:
+                await self.store.refresh()  # fit on the rollup's current counts
                 await self.refresh_all()
             except asyncio.CancelledError:
                 raise
@@ -187,6 +189,21 @@ class Insights:
             tomorrow = datetime.combine(now.date() + timedelta(days=1), time(0, 5), now.tzinfo)
             await asyncio.sleep(max((tomorrow - now).total_seconds(), 60.0))
 
+    async def refresh_rollup_forever(self) -> None:
+        """Background task: recompute the rollup's changed days every few seconds
+        (``router_kpi_refresh_s``): the KPIs lag the items by at most that much."""
+        period = self.state.settings.router_kpi_refresh_s
+        while True:
+            try:
+                days = await self.store.refresh()
+                if days:
+                    log.info("KPI rollup: %d day(s) recomputed", days)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database may be away; the next round retries
+                log.warning("KPI rollup not refreshed: %s", type(exc).__name__)
+            await asyncio.sleep(period)
+
 
 def insights_of(app: FastAPI, state: RouterState) -> Insights:
     insights: Insights = app.state.insights
@@ -195,10 +212,15 @@ def insights_of(app: FastAPI, state: RouterState) -> Insights:
 
 @asynccontextmanager
 async def refit_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The router's lifespan runs this after the pool exists: start the daily refit."""
-    task = asyncio.create_task(app.state.insights.refit_daily())
+    """The router's lifespan runs this after the pool exists: start the daily refit
+    and the rollup refresh."""
+    insights: Insights = app.state.insights
+    tasks = [
+        asyncio.create_task(insights.refresh_rollup_forever()),
+        asyncio.create_task(insights.refit_daily()),
+    ]
     try:
         yield
     finally:
-        task.cancel()
-        await stop_task(task)
+        for task in tasks:
+            await stop_task(task)

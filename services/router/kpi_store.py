@@ -1,4 +1,5 @@
-"""KPI and arrival reads from PostgreSQL (``sql/kpis.sql``), for the API and the page."""
+"""KPI and arrival reads from PostgreSQL (``sql/kpis.sql``), for the API and the page,
+and the refresh of the rollup they read."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from services.router.db import SQL_DIR, NamedQueries, load_named
+from services.router.kpi_rollup import assemble, day_bounds
 from services.router.kpis import KpiRequest, kpi_row
+
+# Arbitrary constant: one rollup refresh at a time (pg_advisory_xact_lock key).
+REFRESH_LOCK = 0x7472696167650017
+# Days recomputed per transaction: a backfill of a year is a series of short ones.
+REFRESH_DAYS = 31
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +28,15 @@ class KpiQueries(NamedQueries):
     """The named statements of ``services/router/sql/kpis.sql``."""
 
     kpi_periods: str
+    kpi_open_past_due: str
+    kpi_rollup_zone: str
+    kpi_rollup_rezone: str
+    kpi_dirty_days: str
+    kpi_dirty_take: str
+    kpi_rollup_clear: str
+    kpi_rollup_fill: str
+    kpi_rollup_fill_periods: str
+    kpi_periods_exact: str
     daily_arrivals: str
     insert_history: str
     count_real_items: str
@@ -61,6 +77,38 @@ async def insert_history(
     await conn.execute(queries.insert_history, source, model_version, *arrays)
 
 
+async def refresh_rollup(
+    conn: asyncpg.Connection, queries: KpiQueries, tz: ZoneInfo, max_days: int = REFRESH_DAYS
+) -> list[date]:
+    """Recompute the rollup rows of (at most ``max_days``) days whose items changed;
+    returns those days (empty: the rollup is current). One transaction: the marks
+    taken and the rows rewritten commit together, so a failure leaves both as they
+    were, and a replay of the same change merely recomputes the same day again."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", REFRESH_LOCK)
+        if await conn.fetchval(queries.kpi_rollup_zone) != tz.key:
+            await conn.execute(queries.kpi_rollup_rezone, tz.key)
+        days = [r["day"] for r in await conn.fetch(queries.kpi_dirty_days, tz.key, max_days)]
+        if days:
+            await conn.execute(queries.kpi_dirty_take, tz.key, days)
+            await conn.execute(queries.kpi_rollup_clear, days)
+            await conn.execute(queries.kpi_rollup_fill, *day_bounds(days, tz), tz.key)
+            await conn.execute(queries.kpi_rollup_fill_periods, days)
+    return days
+
+
+async def refresh_all(conn: asyncpg.Connection, queries: KpiQueries, tz: ZoneInfo) -> int:
+    """Refresh batch after batch until one is not full (a backfill); returns the days
+    recomputed. Stopping there, not at "nothing dirty", ends the loop under steady
+    writes too: today is marked again all the time, the next round takes it."""
+    total = 0
+    while True:
+        days = await refresh_rollup(conn, queries, tz)
+        total += len(days)
+        if len(days) < REFRESH_DAYS:
+            return total
+
+
 class KpiStore:
     def __init__(self, pool: asyncpg.Pool, queries: KpiQueries, tz: ZoneInfo) -> None:
         self.pool = pool
@@ -70,10 +118,21 @@ class KpiStore:
     async def periods(
         self, request: KpiRequest, visible: list[str] | None, now: datetime
     ) -> list[dict[str, Any]]:
+        """The KPI rows: sums of the rollup (as of its last refresh) and, live, the open
+        items past due at ``now`` (the one figure that changes with the clock alone)."""
         start, end = request.bounds(self.tz)
         async with self.pool.acquire() as conn:
-            rows = await conn.fetch(
+            sums = await conn.fetch(
                 self.q.kpi_periods,
+                request.start,
+                request.end,
+                request.period,
+                request.by,
+                request.queue,
+                visible,
+            )
+            live = await conn.fetch(
+                self.q.kpi_open_past_due,
                 start,
                 end,
                 request.period,
@@ -83,16 +142,20 @@ class KpiStore:
                 self.tz.key,
                 now,
             )
-        return [kpi_row(r) for r in rows]
+        past_due = {(r["period"], r["key"]): r["open_past_due"] for r in live}
+        return [kpi_row(r) for r in assemble(sums, past_due)]
 
     async def arrivals(
         self, first: date, last: date, queue: str | None, visible: list[str] | None
     ) -> dict[str, dict[date, int]]:
         """Requests per local day and queue, days ``first`` .. ``last`` inclusive."""
-        start, end = KpiRequest(first, last).bounds(self.tz)
         async with self.pool.acquire() as conn:
-            rows = await conn.fetch(self.q.daily_arrivals, start, end, self.tz.key, queue, visible)
+            rows = await conn.fetch(self.q.daily_arrivals, first, last, queue, visible)
         out: dict[str, dict[date, int]] = defaultdict(dict)
         for row in rows:
             out[row["queue"]][row["day"]] = row["arrivals"]
         return dict(out)
+
+    async def refresh(self) -> int:
+        async with self.pool.acquire() as conn:
+            return await refresh_all(conn, self.q, self.tz)

@@ -104,6 +104,9 @@ class RouterSettings(
     router_forecast_days: int = Field(
         14, ge=1, le=60, description="days ahead the demand forecast covers"
     )
+    router_kpi_refresh_s: float = Field(
+        60.0, gt=0, description="period of the KPI rollup refresh: how far KPIs may lag the items"
+    )
     router_queue_capacity: dict[str, QueueCapacity] = Field(
         default_factory=dict,
         description='JSON {"queue": {"agents": 3, "items_per_day": 25}}: forecast capacity alert',

@@ -12,7 +12,8 @@ import httpx
 import pytest
 
 from services.router.app import create_app
-from services.router.kpi_store import insert_history, load_kpi_queries
+from services.router.kpi_store import insert_history, load_kpi_queries, refresh_all
+from services.router.rules import Routing
 from shared.auth import hash_secret
 from tests.integration.router.conftest import USERS, auth, router_settings
 from tests.integration.router.test_kpis import HISTORY, item
@@ -24,7 +25,9 @@ MIA = {"Authorization": "Bearer mia-token"}  # a manager of the housing queue on
 
 
 @pytest.fixture
-async def kpi_client(migrated_url: str, pool: asyncpg.Pool) -> AsyncIterator[httpx.AsyncClient]:
+async def kpi_client(
+    migrated_url: str, pool: asyncpg.Pool, routing: Routing
+) -> AsyncIterator[httpx.AsyncClient]:
     users = {
         name: {"token_sha256": hash_secret(token), "queues": queues, "role": role}
         for name, (token, queues, role) in USERS.items()
@@ -41,6 +44,7 @@ async def kpi_client(migrated_url: str, pool: asyncpg.Pool) -> AsyncIterator[htt
     )
     async with pool.acquire() as conn:
         await insert_history(conn, load_kpi_queries(), HISTORY, "test", "m1")
+        await refresh_all(conn, load_kpi_queries(), routing.tz)
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with (
@@ -89,7 +93,9 @@ async def test_access_rules(kpi_client: httpx.AsyncClient) -> None:
     assert (await kpi_client.get("/v1/kpis", params={"by": "x"}, headers=MIA)).status_code == 422
 
 
-async def test_forecast_of_a_queue(kpi_client: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+async def test_forecast_of_a_queue(
+    kpi_client: httpx.AsyncClient, pool: asyncpg.Pool, routing: Routing
+) -> None:
     today = datetime.now(UTC).date()
     few = await kpi_client.get("/v1/queues/housing/forecast", headers=MIA)
     assert few.status_code == 200 and few.json()["status"] == "insufficient_history"
@@ -109,6 +115,7 @@ async def test_forecast_of_a_queue(kpi_client: httpx.AsyncClient, pool: asyncpg.
     ]
     async with pool.acquire() as conn:
         await insert_history(conn, load_kpi_queries(), rows, "test", "m1")
+        await refresh_all(conn, load_kpi_queries(), routing.tz)  # or wait for the task
     r = await kpi_client.get("/v1/queues/energy_aid/forecast", headers=auth("lena"))
     body = r.json()
     assert r.status_code == 200 and body["status"] == "ok", body
