@@ -40,9 +40,26 @@ def test_train_writes_artifact_and_retrains_in_place(
     data = write_csv(tmp_path / "cases.csv", 90, seed=2)
     argv = ["--data", str(data), "--out", str(target), *HASHING, "--no-progress", "--seed", "3"]
     assert train_cli.main(argv) == 0
-    assert "model m-" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "model m-" in printed and "urgency  recipe " in printed
     assert json.loads((target / "manifest.json").read_text())["training"]["rows"] == 90
     assert not list(tmp_path.glob(".again.*"))
+
+
+def test_train_chooses_a_recipe_per_head_and_calibrates_unknown(model: Path) -> None:
+    manifest = json.loads((model / "manifest.json").read_text())
+    selection = manifest["selection"]["heads"]
+    assert set(selection) == {"type", "urgency"}
+    assert set(manifest["config"]["heads"]) == {"type", "urgency"}
+    assert all(len(block["table"]) >= 9 for block in selection.values())
+    unknown = manifest["gate"]["unknown"]
+    assert unknown["rate"] == 0.05 and 0.0 < unknown["threshold"] < 1.0
+    assert unknown["validation"]["in_scope_flagged"] <= 0.1
+
+
+def test_train_refuses_a_bad_unknown_rate(tmp_path: Path) -> None:
+    argv = ["--data", "x.csv", "--out", str(tmp_path / "m"), "--unknown-rate", "0.7"]
+    assert train_cli.main(argv) == 2
 
 
 def test_train_reports_bad_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
