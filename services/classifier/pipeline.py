@@ -8,8 +8,9 @@ is tested without a broker. For each batch of requests:
 2. the key points of long requests (``keypoints.py``: masked sentences chosen
    over the same embedder's vectors, one call for the batch);
 3. the model (``model/predictor.py``): types, urgencies, confidence gate (review
-   reasons, "unknown_type" among them: like none of the known types), neighbours; its embedder reads a long request's window (``window.py``: the
-   first part and the key points), everything else reads the whole text;
+   reasons, "unknown_type" among them: like none of the known types), neighbours;
+   its embedder reads a long request's window (``window.py``: the first part and
+   the key points), everything else reads the whole text;
 4. the urgency (below) and the language (``language.py``);
 5. the event fields (``model/contract.py``).
 
