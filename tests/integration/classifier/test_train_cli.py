@@ -159,13 +159,19 @@ def test_benchmarks_on_small_datasets(tmp_path: Path, monkeypatch: pytest.Monkey
     datasets.mkdir()
     for name in ("banking77_train", "clinc150_train", "clinc150_val", "tickets_v4"):
         write_csv(datasets / f"{name}.csv", 90, seed=len(name))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_csv(corpus / "demo_a.csv", 120, seed=3)
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\n## Other section\n\nkept\n")
     argv = ["--datasets", str(datasets), "--embedders", "hashing", "--docs", str(docs)]
+    argv += ["--corpus", str(corpus)]
     assert benchmarks.main(argv) == 0
     text = docs.read_text()
     assert "## Other section\n\nkept" in text
     assert "| tickets_v4 | urgency |" in text and "tickets_v5" not in text
     assert "TF-IDF + hashing" in text
+    assert "### Recipe chosen per head" in text and "| tickets_v4 | chosen (" in text
+    assert "| now | critical " in text
     assert benchmarks.main(argv) == 0  # second run: cached embeddings, block replaced
     assert docs.read_text().count("BEGIN classifier-benchmarks") == 1
