@@ -243,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
         help="rows the per-head recipe choice cross-validates on (as triage train)",
     )
     p.add_argument("--corpus", type=Path, default=CORPUS_DIR, help="the demo corpus folder")
+    p.add_argument(
+        "--tasks",
+        default=",".join(t.name for t in TASKS),
+        help="comma-separated datasets to run (default: all)",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     if not args.datasets.is_dir():
@@ -250,9 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     cache = ModelPaths().cache_dir
     backends = [b for b in args.embedders.split(",") if b]
-    results = run(
-        args.datasets, backends, cache, args.seed, select_rows=args.select_rows, corpus=args.corpus
-    )
+    tasks = tuple(t for t in TASKS if t.name in args.tasks.split(","))
+    results = run(args.datasets, backends, cache, args.seed, tasks, args.select_rows, args.corpus)
     results["machine"] = bench_report.machine_info()
     out_json = args.json or cache / "benchmarks" / "classifier.json"
     out_json.parent.mkdir(parents=True, exist_ok=True)
