@@ -152,7 +152,12 @@ def score_variant(
 
 
 def run_task(
-    task: Task, datasets: Path, embedded: list[dict[str, Any]], seed: int, select_rows: int
+    task: Task,
+    datasets: Path,
+    embedded: list[dict[str, Any]],
+    seed: int,
+    select_rows: int,
+    baseline_only: bool = False,
 ) -> dict[str, Any]:
     split = make_split(task, datasets, seed)
     result: dict[str, Any] = {
@@ -167,7 +172,7 @@ def run_task(
     }
     none = (np.zeros((len(split.train), 1), np.float32), np.zeros((len(split.test), 1), np.float32))
     variants: list[tuple[str, str, tuple[np.ndarray, np.ndarray]]] = [("tfidf", "tfidf", none)]
-    for emb in embedded:
+    for emb in embedded if not baseline_only else []:
         if "error" not in emb:
             vectors = _vectors(emb, task, split)
             variants += [
@@ -203,7 +208,8 @@ def run(
     seed: int,
     tasks: tuple[Task, ...] = TASKS,
     select_rows: int = 3000,
-    corpus: Path = CORPUS_DIR,
+    corpus: Path | None = CORPUS_DIR,
+    baseline_only: bool = False,
 ) -> dict[str, Any]:
     present = tuple(t for t in tasks if (datasets / t.train_file).is_file())
     files = _files(present)
@@ -215,9 +221,11 @@ def run(
         "tasks": {},
     }
     for task in present:
-        results["tasks"][task.name] = run_task(task, datasets, embedded, seed, select_rows)
+        results["tasks"][task.name] = run_task(
+            task, datasets, embedded, seed, select_rows, baseline_only
+        )
     served = next((e for e in embedded if "error" not in e), None)
-    if served is not None:
+    if served is not None and corpus is not None:
         results["demo"] = run_demo(served["backend"], cache, seed, corpus)
     return results
 
@@ -243,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
         help="rows the per-head recipe choice cross-validates on (as triage train)",
     )
     p.add_argument("--corpus", type=Path, default=CORPUS_DIR, help="the demo corpus folder")
+    p.add_argument("--no-demo", action="store_true", help="skip the demo corpus")
+    p.add_argument(
+        "--baseline-only",
+        action="store_true",
+        help="of the fixed recipes, fit TF-IDF alone only (not each embedder alone or + TF-IDF)",
+    )
     p.add_argument(
         "--tasks",
         default=",".join(t.name for t in TASKS),
@@ -256,7 +270,16 @@ def main(argv: list[str] | None = None) -> int:
     cache = ModelPaths().cache_dir
     backends = [b for b in args.embedders.split(",") if b]
     tasks = tuple(t for t in TASKS if t.name in args.tasks.split(","))
-    results = run(args.datasets, backends, cache, args.seed, tasks, args.select_rows, args.corpus)
+    results = run(
+        args.datasets,
+        backends,
+        cache,
+        args.seed,
+        tasks,
+        args.select_rows,
+        None if args.no_demo else args.corpus,
+        args.baseline_only,
+    )
     results["machine"] = bench_report.machine_info()
     out_json = args.json or cache / "benchmarks" / "classifier.json"
     out_json.parent.mkdir(parents=True, exist_ok=True)
