@@ -52,13 +52,16 @@ def _embedders_table(embedders: list[dict[str, Any]]) -> list[str]:
         if "error" in e:
             lines.append(f"| {name} | not available: {e['error']} | | | | | | |")
             continue
+        if "texts_per_s" not in e:
+            lines.append(f"| {name} | {e['spec']['name']} | {e['spec']['dim']} | not timed |||||")
+            continue
         spec = e["spec"]
         lines.append(
             f"| {name} | {spec['name']} (`{spec['weights_sha256'][:12]}`) | {spec['dim']} "
             f"| {e['texts_per_s']:.0f} | {e['single_ms_p50']:.0f} | {e['peak_rss_mb']:.0f} "
             f"| {e['load_s']:.1f} | {e.get('load_average_1m', float('nan')):.1f} |"
         )
-    probe = next((e for e in embedders if "error" not in e), None)
+    probe = next((e for e in embedders if "texts_per_s" in e), None)
     if probe:
         lines.append("")
         lines.append(

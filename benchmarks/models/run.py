@@ -62,7 +62,9 @@ def _files(tasks: tuple[Task, ...]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def embed_with(backend: str, datasets: Path, files: list[str], cache: Path) -> dict[str, Any]:
+def embed_with(
+    backend: str, datasets: Path, files: list[str], cache: Path, speed: bool = True
+) -> dict[str, Any]:
     """Run bench_embed for ``backend`` in a child process; its result or an error."""
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
@@ -80,6 +82,7 @@ def embed_with(backend: str, datasets: Path, files: list[str], cache: Path) -> d
             str(cache),
             "--result",
             str(result),
+            *([] if speed else ["--no-speed"]),
         ]
         log.info("embedding %d files with %s (child process)", len(files), backend)
         proc = subprocess.run(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True, check=False)
@@ -190,10 +193,12 @@ def run_task(
     return result
 
 
-def run_demo(backend: str, cache: Path, seed: int, corpus: Path = CORPUS_DIR) -> dict[str, Any]:
+def run_demo(
+    backend: str, cache: Path, seed: int, corpus: Path = CORPUS_DIR, speed: bool = True
+) -> dict[str, Any]:
     """The demo corpus: the default model's recipe before and now (``heads.demo_corpus``)."""
     files = [f.name for f in corpus_files(corpus)]
-    embedded = embed_with(backend, corpus, files, cache / "embeddings")
+    embedded = embed_with(backend, corpus, files, cache / "embeddings", speed)
     if "error" in embedded:
         return {"error": embedded["error"]}
     cases = concat_cases([load_cases(corpus / f, min_examples=None) for f in files])
@@ -210,10 +215,11 @@ def run(
     select_rows: int = 3000,
     corpus: Path | None = CORPUS_DIR,
     baseline_only: bool = False,
+    speed: bool = True,
 ) -> dict[str, Any]:
     present = tuple(t for t in tasks if (datasets / t.train_file).is_file())
     files = _files(present)
-    embedded = [embed_with(b, datasets, files, cache / "embeddings") for b in backends]
+    embedded = [embed_with(b, datasets, files, cache / "embeddings", speed) for b in backends]
     results: dict[str, Any] = {
         "datasets": str(datasets),
         "seed": seed,
@@ -226,7 +232,7 @@ def run(
         )
     served = next((e for e in embedded if "error" not in e), None)
     if served is not None and corpus is not None:
-        results["demo"] = run_demo(served["backend"], cache, seed, corpus)
+        results["demo"] = run_demo(served["backend"], cache, seed, corpus, speed)
     return results
 
 
@@ -252,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--corpus", type=Path, default=CORPUS_DIR, help="the demo corpus folder")
     p.add_argument("--no-demo", action="store_true", help="skip the demo corpus")
+    p.add_argument("--no-speed", action="store_true", help="do not time the embedders")
     p.add_argument(
         "--baseline-only",
         action="store_true",
@@ -279,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         args.select_rows,
         None if args.no_demo else args.corpus,
         args.baseline_only,
+        not args.no_speed,
     )
     results["machine"] = bench_report.machine_info()
     out_json = args.json or cache / "benchmarks" / "classifier.json"
