@@ -20,11 +20,13 @@ import numpy as np
 from benchmarks.models import heads as bh
 from benchmarks.models.heads import subset
 from services.classifier.model.features import HeadRecipe, ModelConfig
+from services.classifier.model.gate import UnknownRule
 from services.classifier.settings import ModelPaths
 from services.classifier.training.data import load_cases
 from services.classifier.training.heads import fit_heads
 from services.classifier.training.recipes import Rows
 from services.classifier.training.trainer import mask_texts, stratified_split
+from services.classifier.training.unknown import unknown_labels
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     out = {
         f"{rate:g}": bh.unknown_scores(test.types, proba, classes, r) for rate, r in rules.items()
     }
+    explicit = UnknownRule(0.0, unknown_labels(classes))
+    out["oos_label_only"] = bh.unknown_scores(test.types, proba, classes, explicit)
     out["thresholds"] = {f"{rate:g}": r.threshold for rate, r in rules.items()}  # type: ignore[dict-item]
     print(json.dumps({"recipe": config.recipe("type").name, **out}, indent=2))
     return 0
