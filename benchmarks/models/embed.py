@@ -105,19 +105,21 @@ def run(
     files: list[str],
     cache: Path,
     models_dir: Path,
+    speed: bool = True,
 ) -> dict[str, Any]:
     texts = [load_masked(datasets, name) for name in files]
     start = time.perf_counter()
     embedder = load_embedder(backend, location, models_dir=models_dir)
     load_s = time.perf_counter() - start
-    speed = measure_speed(embedder, probe_texts(texts))
+    # Without speed (a loaded machine): only the vectors, the speed would mean nothing.
+    measured = measure_speed(embedder, probe_texts(texts)) if speed else {}
     embedded = embed_files(embedder, datasets, files, texts, cache)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     return {
         "backend": backend,
         "spec": embedder.spec.to_dict(),
         "load_s": load_s,
-        **speed,
+        **measured,
         "peak_rss_mb": peak_kb / 1024,
         "files": embedded,
     }
@@ -131,11 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--files", required=True, help="comma-separated CSV names")
     p.add_argument("--cache", required=True, type=Path)
     p.add_argument("--result", required=True, type=Path)
+    p.add_argument("--no-speed", action="store_true", help="embed only, do not time")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     files = args.files.split(",")
     models_dir = ModelPaths().models_dir
-    result = run(args.backend, args.location, args.datasets, files, args.cache, models_dir)
+    result = run(
+        args.backend, args.location, args.datasets, files, args.cache, models_dir, not args.no_speed
+    )
     args.result.write_text(json.dumps(result, indent=2) + "\n")
     return 0
 

@@ -3,10 +3,13 @@
 For each dataset in ``../shared/datasets`` (Banking77, CLINC150, tickets v4/v5)
 it trains the production heads (calibrated, class-balanced logistic regression)
 on TF-IDF alone (the baseline), on each embedder alone, and on TF-IDF +
-embeddings, scores them on a held-out split, measures each embedder's speed
-and peak memory in its own process, and writes the tables into
-``docs/benchmarks.md``. The tickets data is CC BY-NC: evaluation only, nothing
-trained here is saved.
+embeddings, and the heads as ``triage train`` builds them (a recipe per head
+chosen by cross-validation, the unknown-type rule: ``heads.py``); scores them on
+a held-out split; measures each embedder's speed and peak memory in its own
+process; compares the demo model's recipe before and now per language; and
+writes the tables into ``docs/benchmarks.md``. By default only the served
+embedder (int8 e5) runs; ``--embedders`` adds others. The tickets data is
+CC BY-NC: evaluation only, nothing trained here is saved.
 """
 
 from __future__ import annotations
@@ -24,14 +27,18 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.models import heads as bh
+from benchmarks.models.heads import subset
 from services.classifier.model.features import FeatureConfig, ModelConfig
-from services.classifier.training import metrics as met
-from services.classifier.training.data import CaseSet, load_cases
+from services.classifier.model.gate import UnknownRule
+from services.classifier.training.data import CaseSet, concat_cases, load_cases
+from services.classifier.training.default_model import CORPUS_DIR, corpus_files
 from services.classifier.training.trainer import fit_heads, mask_texts, stratified_split
+from services.classifier.training.unknown import unknown_labels
 
 log = logging.getLogger(__name__)
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_EMBEDDERS = ("use-multilingual", "sentence-transformers", "sentence-transformers-onnx")
+DEFAULT_EMBEDDERS = ("sentence-transformers-onnx",)  # the served one; others: --embedders
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,9 @@ def _files(tasks: tuple[Task, ...]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def embed_with(backend: str, datasets: Path, files: list[str], cache: Path) -> dict[str, Any]:
+def embed_with(
+    backend: str, datasets: Path, files: list[str], cache: Path, speed: bool = True
+) -> dict[str, Any]:
     """Run bench_embed for ``backend`` in a child process; its result or an error."""
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "result.json"
@@ -73,6 +82,7 @@ def embed_with(backend: str, datasets: Path, files: list[str], cache: Path) -> d
             str(cache),
             "--result",
             str(result),
+            *([] if speed else ["--no-speed"]),
         ]
         log.info("embedding %d files with %s (child process)", len(files), backend)
         proc = subprocess.run(cmd, cwd=REPO, stderr=subprocess.PIPE, text=True, check=False)
@@ -95,27 +105,12 @@ class Split:
     same_file: bool
 
 
-def _subset(cases: CaseSet, rows: np.ndarray) -> CaseSet:
-    def pick(values: list[str] | None) -> list[str] | None:
-        return None if values is None else [values[i] for i in rows]
-
-    return CaseSet(
-        cases.source,
-        cases.sha256,
-        [cases.ids[i] for i in rows],
-        [cases.texts[i] for i in rows],
-        [cases.types[i] for i in rows],
-        pick(cases.urgencies),
-        pick(cases.languages),
-    )
-
-
 def make_split(task: Task, datasets: Path, seed: int) -> Split:
     train = load_cases(datasets / task.train_file, min_examples=None)
     if task.test_file is None:
         tr, te = stratified_split(train.types, 0.2, seed)
-        test = _subset(train, te)
-        train = _subset(train, tr)
+        test = subset(train, te)
+        train = subset(train, tr)
         texts = mask_texts(train.texts), mask_texts(test.texts)
         return Split(train, texts[0], test, texts[1], tr, te, True)
     test = load_cases(datasets / task.test_file, min_examples=None)
@@ -151,13 +146,21 @@ def score_variant(
         truth = split.test.types if target == "type" else split.test.urgencies
         if proba is None or truth is None or head is None:
             continue
-        block = met.head_metrics(truth, proba, [str(c) for c in head.classes_])
-        out[target] = {k: block[k] for k in ("accuracy", "macro_f1", "ece")}
+        classes = [str(c) for c in head.classes_]
+        out[target] = bh.head_block(truth, proba, classes, "argmax")
+        if target == "type" and unknown_labels(classes):
+            rule = UnknownRule(0.0, unknown_labels(classes))
+            out["unknown"] = bh.unknown_scores(truth, proba, classes, rule)
     return out
 
 
 def run_task(
-    task: Task, datasets: Path, embedded: list[dict[str, Any]], seed: int
+    task: Task,
+    datasets: Path,
+    embedded: list[dict[str, Any]],
+    seed: int,
+    select_rows: int,
+    baseline_only: bool = False,
 ) -> dict[str, Any]:
     split = make_split(task, datasets, seed)
     result: dict[str, Any] = {
@@ -172,7 +175,7 @@ def run_task(
     }
     none = (np.zeros((len(split.train), 1), np.float32), np.zeros((len(split.test), 1), np.float32))
     variants: list[tuple[str, str, tuple[np.ndarray, np.ndarray]]] = [("tfidf", "tfidf", none)]
-    for emb in embedded:
+    for emb in embedded if not baseline_only else []:
         if "error" not in emb:
             vectors = _vectors(emb, task, split)
             variants += [
@@ -182,15 +185,41 @@ def run_task(
     for name, mode, vectors in variants:
         log.info("%s: fitting %s", task.name, name)
         result["variants"][name] = score_variant(task, split, mode, vectors, seed)
+    served = next((e for e in embedded if "error" not in e), None)
+    if served is not None:
+        log.info("%s: choosing recipes per head (%s)", task.name, served["backend"])
+        chosen = bh.score_chosen(split, _vectors(served, task, split), seed, select_rows)
+        result["chosen"] = {"embedder": served["backend"], **chosen}
     return result
 
 
+def run_demo(
+    backend: str, cache: Path, seed: int, corpus: Path = CORPUS_DIR, speed: bool = True
+) -> dict[str, Any]:
+    """The demo corpus: the default model's recipe before and now (``heads.demo_corpus``)."""
+    files = [f.name for f in corpus_files(corpus)]
+    embedded = embed_with(backend, corpus, files, cache / "embeddings", speed)
+    if "error" in embedded:
+        return {"error": embedded["error"]}
+    cases = concat_cases([load_cases(corpus / f, min_examples=None) for f in files])
+    emb = np.concatenate([np.load(embedded["files"][f]["path"]) for f in files])
+    return {"embedder": backend, **bh.demo_corpus(cases, mask_texts(cases.texts), emb, seed)}
+
+
 def run(
-    datasets: Path, backends: list[str], cache: Path, seed: int, tasks: tuple[Task, ...] = TASKS
+    datasets: Path,
+    backends: list[str],
+    cache: Path,
+    seed: int,
+    tasks: tuple[Task, ...] = TASKS,
+    select_rows: int = 3000,
+    corpus: Path | None = CORPUS_DIR,
+    baseline_only: bool = False,
+    speed: bool = True,
 ) -> dict[str, Any]:
     present = tuple(t for t in tasks if (datasets / t.train_file).is_file())
     files = _files(present)
-    embedded = [embed_with(b, datasets, files, cache / "embeddings") for b in backends]
+    embedded = [embed_with(b, datasets, files, cache / "embeddings", speed) for b in backends]
     results: dict[str, Any] = {
         "datasets": str(datasets),
         "seed": seed,
@@ -198,7 +227,12 @@ def run(
         "tasks": {},
     }
     for task in present:
-        results["tasks"][task.name] = run_task(task, datasets, embedded, seed)
+        results["tasks"][task.name] = run_task(
+            task, datasets, embedded, seed, select_rows, baseline_only
+        )
+    served = next((e for e in embedded if "error" not in e), None)
+    if served is not None and corpus is not None:
+        results["demo"] = run_demo(served["backend"], cache, seed, corpus, speed)
     return results
 
 
@@ -216,13 +250,44 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--docs", type=Path, default=REPO / "docs" / "benchmarks.md")
     p.add_argument("--json", type=Path, default=None, help="results JSON (default under cache)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--select-rows",
+        type=int,
+        default=3000,
+        help="rows the per-head recipe choice cross-validates on (as triage train)",
+    )
+    p.add_argument("--corpus", type=Path, default=CORPUS_DIR, help="the demo corpus folder")
+    p.add_argument("--no-demo", action="store_true", help="skip the demo corpus")
+    p.add_argument("--no-speed", action="store_true", help="do not time the embedders")
+    p.add_argument(
+        "--baseline-only",
+        action="store_true",
+        help="of the fixed recipes, fit TF-IDF alone only (not each embedder alone or + TF-IDF)",
+    )
+    p.add_argument(
+        "--tasks",
+        default=",".join(t.name for t in TASKS),
+        help="comma-separated datasets to run (default: all)",
+    )
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     if not args.datasets.is_dir():
         print(f"eval-benchmarks: {args.datasets} not found; nothing to do", file=sys.stderr)
         return 0
     cache = ModelPaths().cache_dir
-    results = run(args.datasets, [b for b in args.embedders.split(",") if b], cache, args.seed)
+    backends = [b for b in args.embedders.split(",") if b]
+    tasks = tuple(t for t in TASKS if t.name in args.tasks.split(","))
+    results = run(
+        args.datasets,
+        backends,
+        cache,
+        args.seed,
+        tasks,
+        args.select_rows,
+        None if args.no_demo else args.corpus,
+        args.baseline_only,
+        not args.no_speed,
+    )
     results["machine"] = bench_report.machine_info()
     out_json = args.json or cache / "benchmarks" / "classifier.json"
     out_json.parent.mkdir(parents=True, exist_ok=True)

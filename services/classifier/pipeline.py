@@ -7,16 +7,19 @@ is tested without a broker. For each batch of requests:
    the cue snippets only ever see masked text;
 2. the key points of long requests (``keypoints.py``: masked sentences chosen
    over the same embedder's vectors, one call for the batch);
-3. the model (``model/predictor.py``): types, urgencies, confidence gate,
-   neighbours; its embedder reads a long request's window (``window.py``: the
-   first part and the key points), everything else reads the whole text;
+3. the model (``model/predictor.py``): types, urgencies, confidence gate (review
+   reasons, "unknown_type" among them: like none of the known types), neighbours;
+   its embedder reads a long request's window (``window.py``: the first part and
+   the key points), everything else reads the whole text;
 4. the urgency (below) and the language (``language.py``);
 5. the event fields (``model/contract.py``).
 
 Every step that decides a request's urgency, in the order they apply:
 
-1. the model's urgency head (``model/predictor.py``); a model trained without
-   urgency labels has none, and then
+1. the model's urgency head (``model/predictor.py``), whose recipe ``triage train``
+   chose by cross-validation: it may read the cue lexicon's levels as features and
+   decide by the median level (``model/ordinal.py``) rather than the most likely
+   one; a model trained without urgency labels has none, and then
 2. the default, ``shared.events.DEFAULT_URGENCY`` ("normal"), stands in;
 3. the cue lexicon (``cues.py`` + ``data/urgency_cues.yaml``) raises that level
    when the text names an urgent situation, never lowers it;

@@ -83,34 +83,94 @@ class HeadConfig:
         return cls(**data)
 
 
+DECISIONS: tuple[str, ...] = ("argmax", "ordinal")
+
+
+@dataclass(frozen=True)
+class HeadRecipe:
+    """What one head reads and how strongly it is regularised (chosen by ``triage train``).
+
+    ``cues``: the cue lexicon's levels found in the text are two more features
+    (urgency); ``decision``: "argmax" or "ordinal" (the median level of the
+    predicted distribution, ``model/ordinal.py``; urgency levels are ordered).
+    """
+
+    mode: FeatureMode = "concat"
+    c: float = 10.0
+    cues: bool = False
+    decision: str = "argmax"
+
+    @property
+    def name(self) -> str:
+        extra = "+cues" if self.cues else ""
+        extra += "+ordinal" if self.decision == "ordinal" else ""
+        return f"{self.mode}{extra} C={self.c:g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> HeadRecipe:
+        return cls(
+            mode=data["mode"],
+            c=float(data["c"]),
+            cues=bool(data.get("cues", False)),
+            decision=str(data.get("decision", "argmax")),
+        )
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     features: FeatureConfig = field(default_factory=FeatureConfig)
     head: HeadConfig = field(default_factory=HeadConfig)
+    # Per head ("type", "urgency"); a head absent here (every model trained before
+    # per-head recipes) reads ``features.mode`` with ``head.c``.
+    heads: dict[str, HeadRecipe] = field(default_factory=dict)
+
+    def recipe(self, head: str) -> HeadRecipe:
+        return self.heads.get(head) or HeadRecipe(self.features.mode, self.head.c)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"features": self.features.to_dict(), "head": self.head.to_dict()}
+        out: dict[str, Any] = {"features": self.features.to_dict(), "head": self.head.to_dict()}
+        if self.heads:
+            out["heads"] = {name: r.to_dict() for name, r in self.heads.items()}
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
         return cls(
             features=FeatureConfig.from_dict(data["features"]),
             head=HeadConfig.from_dict(data["head"]),
+            heads={k: HeadRecipe.from_dict(v) for k, v in (data.get("heads") or {}).items()},
         )
 
 
 def combine(
-    config: FeatureConfig, tfidf_part: sparse.spmatrix | None, embeddings: npt.NDArray[np.float32]
+    config: FeatureConfig,
+    tfidf_part: sparse.spmatrix | None,
+    embeddings: npt.NDArray[np.float32],
+    mode: str | None = None,
 ) -> Matrix:
-    """The head input for ``config.mode`` from the TF-IDF block and the embeddings."""
-    if config.mode == "embedding":
+    """The head input for ``mode`` (default ``config.mode``) from the TF-IDF block and
+    the embeddings."""
+    mode = mode or config.mode
+    if mode == "embedding":
         return embeddings.astype(np.float32, copy=False)
     if tfidf_part is None:
-        raise ValueError("TF-IDF features are required for mode " + config.mode)
-    if config.mode == "tfidf":
+        raise ValueError("TF-IDF features are required for mode " + mode)
+    if mode == "tfidf":
         return sparse.csr_matrix(tfidf_part)
     dense = sparse.csr_matrix(embeddings.astype(np.float32, copy=False) * config.embedding_weight)
     return sparse.hstack([tfidf_part, dense], format="csr", dtype=np.float32)
+
+
+def with_cues(x: Matrix, cue_levels: npt.NDArray[np.float32] | None) -> Matrix:
+    """``x`` with the cue-level columns appended (``x`` unchanged when None)."""
+    if cue_levels is None:
+        return x
+    if sparse.issparse(x):
+        return sparse.hstack([x, sparse.csr_matrix(cue_levels)], format="csr", dtype=np.float32)
+    return np.hstack([x, cue_levels]).astype(np.float32, copy=False)
 
 
 def center(
@@ -140,12 +200,27 @@ class FeatureSpace:
         self.embedding_mean = embedding_mean
 
     def transform(self, texts: list[str], embeddings: npt.NDArray[np.float32]) -> Matrix:
+        return self.head_inputs(texts, embeddings, [HeadRecipe(self.config.mode)])[0]
+
+    def head_inputs(
+        self,
+        texts: list[str],
+        embeddings: npt.NDArray[np.float32],
+        recipes: list[HeadRecipe],
+        cue_levels: npt.NDArray[np.float32] | None = None,
+    ) -> list[Matrix]:
+        """One input per recipe; TF-IDF and the centring are computed once for all."""
         part = None
-        if self.config.uses_tfidf:
+        if any(r.mode in ("concat", "tfidf") for r in recipes):
             if self.tfidf is None:
                 raise ValueError("the TF-IDF vectoriser is not fitted")
             part = self.tfidf.transform(texts)
-        centred = self.config.uses_embeddings and self.config.center_embeddings
-        if centred and self.embedding_mean is None:
-            raise ValueError("the embedding mean is not fitted")
-        return combine(self.config, part, center(embeddings, self.embedding_mean))
+        centred = embeddings
+        if any(r.mode != "tfidf" for r in recipes) and self.config.center_embeddings:
+            if self.embedding_mean is None:
+                raise ValueError("the embedding mean is not fitted")
+            centred = center(embeddings, self.embedding_mean)
+        return [
+            with_cues(combine(self.config, part, centred, r.mode), cue_levels if r.cues else None)
+            for r in recipes
+        ]

@@ -18,8 +18,16 @@ import numpy.typing as npt
 
 from services.classifier.embedding.base import Embedder, EmbedderSpec
 from services.classifier.model.artifact import ArtifactError, load_artifact, read_manifest
-from services.classifier.model.features import FeatureSpace, ModelConfig
-from services.classifier.model.gate import REASON_CLOSE_CALL, REASON_LOW_CONFIDENCE, top_two
+from services.classifier.model.cue_features import Finder, cue_levels
+from services.classifier.model.features import FeatureSpace, HeadRecipe, ModelConfig
+from services.classifier.model.gate import (
+    REASON_CLOSE_CALL,
+    REASON_LOW_CONFIDENCE,
+    REASON_UNKNOWN_TYPE,
+    UnknownRule,
+    top_two,
+)
+from services.classifier.model.ordinal import decide
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +58,7 @@ class Prediction:
     urgency_confidence: float
     top_urgencies: list[Scored]
     needs_review: bool
-    review_reasons: list[str]  # REASON_LOW_CONFIDENCE and/or REASON_CLOSE_CALL
+    review_reasons: list[str]  # REASON_LOW_CONFIDENCE, REASON_CLOSE_CALL, REASON_UNKNOWN_TYPE
     neighbours: list[Neighbour]
     # The text's embedding (unit norm), for the router's duplicate search.
     embedding: npt.NDArray[np.float32] | None = field(default=None, repr=False, compare=False)
@@ -89,6 +97,8 @@ class TriageModel:
         urgency_head: Any | None,
         neighbours: Any,
         embedder: Embedder,
+        config: ModelConfig | None = None,
+        lexicon: Finder | None = None,
     ) -> None:
         self.model_dir = model_dir
         self.manifest = manifest
@@ -103,6 +113,14 @@ class TriageModel:
             [float(gate["type_thresholds"].get(label, 1.0)) for label in self.type_labels]
         )
         self.margin_threshold = float(gate["margin"])
+        self.unknown = UnknownRule.from_gate(gate)
+        config = config or ModelConfig(features=features.config)
+        self._recipes = [config.recipe("type")]
+        if urgency_head is not None:
+            self._recipes.append(config.recipe("urgency"))
+        if any(r.cues for r in self._recipes) and lexicon is None:
+            raise ArtifactError(f"{model_dir}: a head reads cue features but no lexicon was given")
+        self._lexicon = lexicon
         # float32 once at load: the matmul per batch is then a single BLAS call.
         self._nn_vectors = np.ascontiguousarray(neighbours.embeddings, dtype=np.float32)
         self._nn_ids = neighbours.ids
@@ -133,6 +151,12 @@ class TriageModel:
         artifact = load_artifact(model_dir, manifest)
         config = ModelConfig.from_dict(artifact.manifest["config"])
         features = FeatureSpace(config.features, artifact.tfidf, artifact.embedding_mean)
+        lexicon = None
+        if any(r.cues for r in config.heads.values()):
+            from services.classifier.cues import CueLexicon
+
+            # The packaged lexicon, the one training read and the service applies.
+            lexicon = CueLexicon.load()
         model = cls(
             model_dir,
             artifact.manifest,
@@ -141,6 +165,8 @@ class TriageModel:
             artifact.urgency_head,
             artifact.neighbours,
             embedder,
+            config,
+            lexicon,
         )
         log.info(
             "loaded model %s (%d types) from %s",
@@ -175,9 +201,18 @@ class TriageModel:
             self.embedder.encode(embedded, batch_size=batch_size, show_progress=show_progress),
             dtype=np.float32,
         )
-        x = self._features.transform(texts, emb)
-        urgency = self._urgency_head.predict_proba(x) if self._urgency_head is not None else None
-        return Scores(emb, self._type_head.predict_proba(x), urgency)
+        cues = None
+        if self._lexicon is not None and any(r.cues for r in self._recipes):
+            cues = cue_levels(self._lexicon, texts)
+        inputs = self._features.head_inputs(texts, emb, self._recipes, cues)
+        urgency = None
+        if self._urgency_head is not None:
+            urgency = self._urgency_head.predict_proba(inputs[1])
+        return Scores(emb, self._type_head.predict_proba(inputs[0]), urgency)
+
+    @property
+    def urgency_recipe(self) -> HeadRecipe | None:
+        return self._recipes[1] if len(self._recipes) > 1 else None
 
     def neighbours(
         self, embeddings: npt.NDArray[np.float32], k: int = NEIGHBOURS_K
@@ -217,20 +252,21 @@ class TriageModel:
         top_idx, confidence, margin = top_two(scores.type_proba)
         low = confidence < self._thresholds[top_idx]
         close = margin < self.margin_threshold
+        unknown = self.unknown.flags(
+            np.asarray(self.type_labels, dtype=np.str_)[top_idx], confidence
+        )
         types_top = _top(scores.type_proba, self.type_labels, TOP_K)
-        if scores.urgency_proba is not None:
-            urgency_top = _top(scores.urgency_proba, self.urgency_labels, TOP_K)
-        else:
-            urgency_top = [[] for _ in texts]
+        urgencies = self._urgencies(scores.urgency_proba, len(texts))
         near = self.neighbours(scores.embeddings)
         results = []
         for i in range(len(texts)):
-            reasons = [
-                r
-                for r, hit in ((REASON_LOW_CONFIDENCE, low[i]), (REASON_CLOSE_CALL, close[i]))
-                if hit
-            ]
-            best_urgency = urgency_top[i][0] if urgency_top[i] else None
+            checks = (
+                (REASON_LOW_CONFIDENCE, low[i]),
+                (REASON_CLOSE_CALL, close[i]),
+                (REASON_UNKNOWN_TYPE, unknown[i]),
+            )
+            reasons = [r for r, hit in checks if hit]
+            urgency_top, best_urgency = urgencies[i]
             results.append(
                 Prediction(
                     type=types_top[i][0].label,
@@ -238,7 +274,7 @@ class TriageModel:
                     top_types=types_top[i],
                     urgency=best_urgency.label if best_urgency else None,
                     urgency_confidence=best_urgency.probability if best_urgency else 0.0,
-                    top_urgencies=urgency_top[i],
+                    top_urgencies=urgency_top,
                     needs_review=bool(reasons),
                     review_reasons=reasons,
                     neighbours=near[i],
@@ -246,3 +282,18 @@ class TriageModel:
                 )
             )
         return results
+
+    def _urgencies(
+        self, proba: npt.NDArray[np.float64] | None, rows: int
+    ) -> list[tuple[list[Scored], Scored | None]]:
+        """Per row: the top urgencies (for the explanation) and the decided one."""
+        recipe = self.urgency_recipe
+        if proba is None or recipe is None:
+            return [([], None) for _ in range(rows)]
+        chosen = decide(proba, self.urgency_labels, recipe.decision)
+        return [
+            (top, Scored(self.urgency_labels[j], float(proba[i, j])))
+            for i, (top, j) in enumerate(
+                zip(_top(proba, self.urgency_labels, TOP_K), chosen, strict=True)
+            )
+        ]

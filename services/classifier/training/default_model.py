@@ -41,7 +41,7 @@ from services.classifier.training.trainer import TrainOptions
 log = logging.getLogger(__name__)
 
 # Bump when the training code changes in a way that should rebuild default models.
-RECIPE = "default-v1"
+RECIPE = "default-v2"  # v2: per-head recipes chosen by cross-validation, unknown type
 CORPUS_DIR = Path(__file__).resolve().parents[1] / "data" / "corpus"
 
 

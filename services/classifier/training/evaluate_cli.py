@@ -18,6 +18,7 @@ import numpy.typing as npt
 from services.classifier.embedding.factory import ALL_BACKENDS, HASHING, load_embedder
 from services.classifier.model.artifact import read_manifest
 from services.classifier.model.gate import top_two
+from services.classifier.model.ordinal import decide
 from services.classifier.settings import ModelPaths
 from services.classifier.training import metrics as met
 from services.classifier.training import thresholds as thr
@@ -91,10 +92,13 @@ def evaluate(
     type_pred = [model.type_labels[i] for i in scores.type_proba.argmax(axis=1)]
     urgency_pred = None
     if cases.urgencies is not None and scores.urgency_proba is not None:
+        # Decided as the model decides in service (argmax, or the ordinal median).
+        decision = model.urgency_recipe.decision if model.urgency_recipe else "argmax"
         result["urgency"] = met.head_metrics(
-            cases.urgencies, scores.urgency_proba, model.urgency_labels
+            cases.urgencies, scores.urgency_proba, model.urgency_labels, decision
         )
-        urgency_pred = [model.urgency_labels[i] for i in scores.urgency_proba.argmax(axis=1)]
+        chosen = decide(scores.urgency_proba, model.urgency_labels, decision)
+        urgency_pred = [model.urgency_labels[i] for i in chosen]
     result["per_language"] = _per_language(cases, type_pred, urgency_pred)
     result["gate"] = _gate_block(model, scores.type_proba, cases.types)
     return result

@@ -17,6 +17,7 @@ from sklearn.pipeline import FeatureUnion
 
 from services.classifier.model.features import (
     FeatureConfig,
+    FeatureMode,
     FeatureSpace,
     HeadConfig,
     Matrix,
@@ -56,6 +57,15 @@ def fit_features(
     if config.uses_embeddings and config.center_embeddings:
         mean = embeddings.mean(axis=0).astype(np.float32)
     return FeatureSpace(config, tfidf, mean), combine(config, part, center(embeddings, mean))
+
+
+def shared_mode(modes: list[str]) -> FeatureMode:
+    """The fitted state several heads need: TF-IDF, embedding centring, or both."""
+    if all(m == "tfidf" for m in modes):
+        return "tfidf"
+    if all(m == "embedding" for m in modes):
+        return "embedding"
+    return "concat"
 
 
 def make_head(config: HeadConfig, labels: list[str], seed: int) -> Any:

@@ -10,6 +10,7 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.metrics import precision_recall_fscore_support as prfs
 
 from services.classifier.model.gate import top_two
+from services.classifier.model.ordinal import decide
 
 RELIABILITY_BINS = 10
 
@@ -71,10 +72,17 @@ def summary(y_true: list[str], y_pred: list[str]) -> dict[str, float]:
 
 
 def head_metrics(
-    y_true: list[str], proba: npt.NDArray[np.floating[Any]], classes: list[str]
+    y_true: list[str],
+    proba: npt.NDArray[np.floating[Any]],
+    classes: list[str],
+    decision: str = "argmax",
 ) -> dict[str, Any]:
-    """Everything ``triage evaluate`` reports about one head."""
+    """Everything ``triage evaluate`` reports about one head (``decision``: how the
+    head's label is chosen from its probabilities, ``model/ordinal.py``)."""
     top, confidence, _ = top_two(proba)
+    if decision != "argmax":
+        top = decide(proba, classes, decision)
+        confidence = proba[np.arange(len(proba)), top]
     y_pred = [classes[i] for i in top]
     correct = np.asarray(y_true) == np.asarray(y_pred)
     labels = sorted(set(classes) | set(y_true))

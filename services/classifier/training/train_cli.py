@@ -24,6 +24,7 @@ from services.classifier.training.cli_support import (
 )
 from services.classifier.training.data import DEFAULT_MIN_EXAMPLES, load_cases
 from services.classifier.training.trainer import TrainOptions
+from services.classifier.training.unknown import DEFAULT_RATE
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +43,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--features",
-        choices=FEATURE_MODES,
-        default=FeatureConfig.mode,
-        help="head input: TF-IDF + embeddings (default), or either alone",
+        choices=("auto", *FEATURE_MODES),
+        default="auto",
+        help="head input: 'auto' (default) chooses per head by cross-validation among "
+        "TF-IDF, embeddings, both and a grid of C; otherwise this one for both heads",
     )
-    p.add_argument("--c", type=float, default=HeadConfig.c, help="inverse regularisation")
+    p.add_argument(
+        "--c",
+        type=float,
+        default=HeadConfig.c,
+        help="inverse regularisation (with a fixed --features)",
+    )
+    p.add_argument(
+        "--unknown-rate",
+        type=float,
+        default=DEFAULT_RATE,
+        help="share of held-out requests of known types that the unknown-type threshold "
+        "sends to review (default %(default)s; 0 disables it)",
+    )
     p.add_argument("--validation-fraction", type=float, default=0.2)
     p.add_argument(
         "--min-examples",
@@ -84,7 +98,19 @@ def print_summary(manifest: dict[str, Any], out: Path) -> None:
             f"  [{lang}] type accuracy {block['accuracy']:.3f} "
             f"macro-F1 {block['macro_f1']:.3f} ({block['rows']} rows)"
         )
+    for head, block in (manifest.get("selection") or {}).get("heads", {}).items():
+        best = block["table"][0]
+        lines.append(
+            f"  {head:8s} recipe {block['best']} (cross-validated macro-F1 "
+            f"{best['macro_f1']:.3f} ± {best['std']:.3f}; TF-IDF alone: {block['baseline']})"
+        )
     gate = manifest["gate"]
+    unknown = gate.get("unknown")
+    if unknown:
+        lines.append(
+            f"  unknown type below top probability {unknown['threshold']:.3f}"
+            + (f" or labelled {', '.join(unknown['labels'])}" if unknown["labels"] else "")
+        )
     lines.append(
         f"  gate @ precision {gate['target_precision']:.2f}: review rate "
         f"{gate['validation']['review_rate']:.1%}, accuracy of accepted "
@@ -96,9 +122,13 @@ def print_summary(manifest: dict[str, Any], out: Path) -> None:
 def run(args: argparse.Namespace, models_dir: Path) -> dict[str, Any]:
     cases = load_cases(args.data, min_examples=args.min_examples)
     embedder = load_embedder(args.embedder, args.embedder_path, models_dir=models_dir)
-    config = ModelConfig(FeatureConfig(mode=args.features), HeadConfig(c=args.c))
+    select = args.features == "auto"
+    mode = FeatureConfig.mode if select else args.features
+    config = ModelConfig(FeatureConfig(mode=mode), HeadConfig(c=args.c))
     options = TrainOptions(
         config=config,
+        select=select,
+        unknown_rate=args.unknown_rate,
         target_precision=args.target_precision,
         validation_fraction=args.validation_fraction,
         seed=args.seed,
@@ -114,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     setup_cli_logging(args.log_level)
     if not 0.0 < args.target_precision < 1.0:
         print("triage train: --target-precision must be between 0 and 1", file=sys.stderr)
+        return 2
+    if not 0.0 <= args.unknown_rate < 0.5:
+        print("triage train: --unknown-rate must be at least 0 and below 0.5", file=sys.stderr)
         return 2
     models_dir = ModelPaths().models_dir
     return run_reporting(

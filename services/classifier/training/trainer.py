@@ -1,7 +1,10 @@
-"""Training pipeline: mask, embed, split, fit heads, validate, gate, write artifact.
+"""Training pipeline: mask, embed, split, choose recipes, fit heads, validate, gate, write.
 
-The validation split is stratified by type and held out from fitting; its
-predictions give the reported metrics and the confidence-gate thresholds. The
+The validation split is stratified by type and held out from fitting. Each
+head's recipe is chosen by cross-validation on the training split only
+(``selection.py``); the held-out split then checks the choice against TF-IDF
+alone (``guard``) and its predictions give the reported metrics, the
+confidence-gate thresholds and the unknown-type threshold (``unknown.py``). The
 served heads are then refitted on every row (more data helps most on the small
 corpora administrations have); the gate thresholds, estimated on a model that
 saw 20% fewer rows, are therefore slightly conservative.
@@ -19,14 +22,19 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.model_selection import train_test_split
 
+from services.classifier.cues import CueLexicon
 from services.classifier.embedding.base import Embedder, EmbedderSpec
 from services.classifier.model import artifact as art
-from services.classifier.model.features import FeatureSpace, ModelConfig
+from services.classifier.model.cue_features import cue_levels
+from services.classifier.model.features import ModelConfig
 from services.classifier.model.gate import top_two
 from services.classifier.training import metrics as met
 from services.classifier.training import thresholds as thr
+from services.classifier.training import unknown as unk
 from services.classifier.training.data import CaseSet, DataError
-from services.classifier.training.fitting import fit_features, fit_head
+from services.classifier.training.heads import FittedHeads, fit_heads
+from services.classifier.training.recipes import Rows, choose
+from services.classifier.training.selection import MAX_ROWS
 
 log = logging.getLogger(__name__)
 Floats = npt.NDArray[np.float32]
@@ -42,20 +50,10 @@ class TrainOptions:
     batch_size: int = 64
     show_progress: bool = True
     notes: dict[str, Any] = field(default_factory=dict)  # copied into the manifest
-
-
-@dataclass
-class FittedHeads:
-    features: FeatureSpace
-    type_head: Any
-    urgency_head: Any | None
-
-    def predict_proba(
-        self, texts: list[str], embeddings: Floats
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64] | None]:
-        x = self.features.transform(texts, embeddings)
-        urgency = self.urgency_head.predict_proba(x) if self.urgency_head is not None else None
-        return self.type_head.predict_proba(x), urgency
+    # Choose each head's recipe by cross-validation (False: ``config`` as given).
+    select: bool = True
+    select_rows: int = MAX_ROWS
+    unknown_rate: float = unk.DEFAULT_RATE
 
 
 def mask_texts(texts: list[str]) -> list[str]:
@@ -63,20 +61,6 @@ def mask_texts(texts: list[str]) -> list[str]:
     from shared.pii import mask
 
     return [mask(t) for t in texts]
-
-
-def fit_heads(
-    config: ModelConfig,
-    texts: list[str],
-    embeddings: Floats,
-    types: list[str],
-    urgencies: list[str] | None,
-    seed: int,
-) -> FittedHeads:
-    features, x = fit_features(config.features, texts, embeddings)
-    type_head = fit_head(config.head, x, types, seed)
-    urgency_head = fit_head(config.head, x, urgencies, seed) if urgencies else None
-    return FittedHeads(features, type_head, urgency_head)
 
 
 def stratified_split(
@@ -99,10 +83,15 @@ def _pick(values: list[str] | None, idx: npt.NDArray[np.intp]) -> list[str] | No
 
 
 def _gate(
-    y_true: list[str], proba: npt.NDArray[np.float64], classes: list[str], target: float
+    y_true: list[str], proba: npt.NDArray[np.float64], classes: list[str], options: TrainOptions
 ) -> dict[str, Any]:
+    target = options.target_precision
     top, confidence, margin = top_two(proba)
     predicted = np.asarray(classes)[top]
+    rule = unk.calibrate(y_true, confidence, unk.unknown_labels(classes), options.unknown_rate)
+    unknown = unk.gate_block(
+        rule, options.unknown_rate, y_true, [str(p) for p in predicted], confidence
+    )
     correct = predicted == np.asarray(y_true)
     details = thr.class_thresholds(classes, predicted, confidence, correct, target)
     thresholds = {label: d["threshold"] for label, d in details.items()}
@@ -115,6 +104,7 @@ def _gate(
         "validation": thr.gate_summary(
             predicted, confidence, margin, correct, thresholds, margin_min
         ),
+        "unknown": unknown,
     }
 
 
@@ -137,33 +127,35 @@ def _per_language(
     return out
 
 
-def _fit_rows(
-    cases: CaseSet,
-    texts: list[str],
-    emb: Floats,
-    rows: npt.NDArray[np.intp],
-    options: TrainOptions,
-) -> FittedHeads:
-    """Heads fitted on the given rows only (the training split)."""
-    return fit_heads(
-        options.config,
-        [texts[i] for i in rows],
-        emb[rows],
-        [cases.types[i] for i in rows],
-        _pick(cases.urgencies, rows),
-        options.seed,
-    )
+def _rows(cases: CaseSet, texts: list[str], emb: Floats, options: TrainOptions) -> Rows:
+    train_idx, val_idx = stratified_split(cases.types, options.validation_fraction, options.seed)
+    log.info("validation split: %d train rows, %d held out", len(train_idx), len(val_idx))
+    labels = {"type": cases.types}
+    cues = None
+    if cases.urgencies:
+        labels["urgency"] = cases.urgencies
+        cues = cue_levels(CueLexicon.load(), texts)
+    return Rows(texts, emb, labels, cues, train_idx, val_idx)
+
+
+def _fit_train(
+    rows: Rows, options: TrainOptions
+) -> tuple[ModelConfig, FittedHeads, dict[str, Any]]:
+    """The config (recipes chosen when ``options.select``), its heads on the train split."""
+    if options.select:
+        return choose(rows, options.config, options.seed, options.select_rows)
+    return options.config, rows.fit(options.config, options.seed), {}
 
 
 def _validate(
-    cases: CaseSet, texts: list[str], emb: Floats, options: TrainOptions
+    rows: Rows, cases: CaseSet, heads: FittedHeads, options: TrainOptions
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Fit on the train split, score the validation split: (metrics, gate)."""
-    train_idx, val_idx = stratified_split(cases.types, options.validation_fraction, options.seed)
-    log.info("validation split: %d train rows, %d held out", len(train_idx), len(val_idx))
-    heads = _fit_rows(cases, texts, emb, train_idx, options)
-    val_texts = [texts[i] for i in val_idx]
-    type_proba, urgency_proba = heads.predict_proba(val_texts, emb[val_idx])
+    """Score the validation split with heads fitted on the train split: (metrics, gate)."""
+    val_idx = rows.val
+    cues = None if rows.cues is None else rows.cues[val_idx]
+    type_proba, urgency_proba = heads.predict_proba(
+        [rows.texts[i] for i in val_idx], rows.emb[val_idx], cues
+    )
     type_classes = [str(c) for c in heads.type_head.classes_]
     val_types = [cases.types[i] for i in val_idx]
     metrics: dict[str, Any] = {"rows": len(val_idx)}
@@ -171,11 +163,13 @@ def _validate(
     val_urgencies = _pick(cases.urgencies, val_idx)
     if urgency_proba is not None and val_urgencies is not None and heads.urgency_head:
         urgency_classes = [str(c) for c in heads.urgency_head.classes_]
-        metrics["urgency"] = _light(met.head_metrics(val_urgencies, urgency_proba, urgency_classes))
+        decision = heads.recipes[1].decision
+        block = met.head_metrics(val_urgencies, urgency_proba, urgency_classes, decision)
+        metrics["urgency"] = _light(block)
     metrics["per_language"] = _per_language(
         _pick(cases.languages, val_idx), val_types, type_proba, type_classes
     )
-    gate = _gate(val_types, type_proba, type_classes, options.target_precision)
+    gate = _gate(val_types, type_proba, type_classes, options)
     return metrics, gate
 
 
@@ -193,17 +187,17 @@ def train_from_embeddings(
     options: TrainOptions,
 ) -> dict[str, Any]:
     """Train on already masked ``texts`` and their embeddings; write the artifact."""
-    metrics, gate = _validate(cases, texts, emb, options)
+    rows = _rows(cases, texts, emb, options)
+    config, train_heads, selection = _fit_train(rows, options)
+    metrics, gate = _validate(rows, cases, train_heads, options)
     log.info(
         "validation type accuracy %.3f macro-F1 %.3f",
         metrics["type"]["accuracy"],
         metrics["type"]["macro_f1"],
     )
+    heads = train_heads
     if options.refit_full:
-        heads = fit_heads(options.config, texts, emb, cases.types, cases.urgencies, options.seed)
-    else:
-        train_idx, _ = stratified_split(cases.types, options.validation_fraction, options.seed)
-        heads = _fit_rows(cases, texts, emb, train_idx, options)
+        heads = fit_heads(config, texts, emb, cases.types, cases.urgencies, options.seed, rows.cues)
     urgency_labels = [str(c) for c in heads.urgency_head.classes_] if heads.urgency_head else []
     neighbours = art.Neighbours(
         embeddings=emb.astype(np.float16),
@@ -213,11 +207,12 @@ def train_from_embeddings(
     )
     manifest = {
         "embedder": spec.to_dict(),
-        "config": options.config.to_dict(),
+        "config": heads.config.to_dict(),
         "labels": {"type": [str(c) for c in heads.type_head.classes_], "urgency": urgency_labels},
         "gate": gate,
         "notes": options.notes,
         "metrics": {"validation": metrics},
+        "selection": selection,
         "training": {
             "file": cases.source,
             "sha256": cases.sha256,

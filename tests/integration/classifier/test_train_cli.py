@@ -40,9 +40,26 @@ def test_train_writes_artifact_and_retrains_in_place(
     data = write_csv(tmp_path / "cases.csv", 90, seed=2)
     argv = ["--data", str(data), "--out", str(target), *HASHING, "--no-progress", "--seed", "3"]
     assert train_cli.main(argv) == 0
-    assert "model m-" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "model m-" in printed and "urgency  recipe " in printed
     assert json.loads((target / "manifest.json").read_text())["training"]["rows"] == 90
     assert not list(tmp_path.glob(".again.*"))
+
+
+def test_train_chooses_a_recipe_per_head_and_calibrates_unknown(model: Path) -> None:
+    manifest = json.loads((model / "manifest.json").read_text())
+    selection = manifest["selection"]["heads"]
+    assert set(selection) == {"type", "urgency"}
+    assert set(manifest["config"]["heads"]) == {"type", "urgency"}
+    assert all(len(block["table"]) >= 9 for block in selection.values())
+    unknown = manifest["gate"]["unknown"]
+    assert unknown["rate"] == 0.05 and 0.0 < unknown["threshold"] < 1.0
+    assert unknown["validation"]["in_scope_flagged"] <= 0.1
+
+
+def test_train_refuses_a_bad_unknown_rate(tmp_path: Path) -> None:
+    argv = ["--data", "x.csv", "--out", str(tmp_path / "m"), "--unknown-rate", "0.7"]
+    assert train_cli.main(argv) == 2
 
 
 def test_train_reports_bad_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -142,13 +159,19 @@ def test_benchmarks_on_small_datasets(tmp_path: Path, monkeypatch: pytest.Monkey
     datasets.mkdir()
     for name in ("banking77_train", "clinc150_train", "clinc150_val", "tickets_v4"):
         write_csv(datasets / f"{name}.csv", 90, seed=len(name))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    write_csv(corpus / "demo_a.csv", 120, seed=3)
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\n## Other section\n\nkept\n")
     argv = ["--datasets", str(datasets), "--embedders", "hashing", "--docs", str(docs)]
+    argv += ["--corpus", str(corpus)]
     assert benchmarks.main(argv) == 0
     text = docs.read_text()
     assert "## Other section\n\nkept" in text
     assert "| tickets_v4 | urgency |" in text and "tickets_v5" not in text
     assert "TF-IDF + hashing" in text
+    assert "### Recipe chosen per head" in text and "| tickets_v4 | chosen (" in text
+    assert "| now | critical " in text
     assert benchmarks.main(argv) == 0  # second run: cached embeddings, block replaced
     assert docs.read_text().count("BEGIN classifier-benchmarks") == 1

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 
 from services.classifier.model import artifact as art
-from services.classifier.model.gate import REASON_CLOSE_CALL, REASON_LOW_CONFIDENCE
+from services.classifier.model.gate import (
+    REASON_CLOSE_CALL,
+    REASON_LOW_CONFIDENCE,
+    REASON_UNKNOWN_TYPE,
+    UnknownRule,
+)
 from services.classifier.model.predictor import (
     TriageModel,
 )
@@ -25,7 +30,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("model")
     cases = load_cases(write_csv(root / "cases.csv", 120))
     # No refit on all rows: half the fitting time; the CLI integration test covers refit.
-    options = TrainOptions(show_progress=False, refit_full=False)
+    # select=False: the layout of the default recipe (TF-IDF + embeddings, both heads).
+    options = TrainOptions(show_progress=False, refit_full=False, select=False)
     train_model(cases, HashingEmbedder(64), root / "m", options)
     return root / "m"
 
@@ -93,7 +99,11 @@ def test_predict_output_shape(trained: Path) -> None:
         assert len(p.neighbours) == 3
         sims = [n.similarity for n in p.neighbours]
         assert sims == sorted(sims, reverse=True) and -1.0 <= sims[-1] <= 1.0 + 1e-3
-        assert set(p.review_reasons) <= {REASON_LOW_CONFIDENCE, REASON_CLOSE_CALL}
+        assert set(p.review_reasons) <= {
+            REASON_LOW_CONFIDENCE,
+            REASON_CLOSE_CALL,
+            REASON_UNKNOWN_TYPE,
+        }
         assert p.needs_review == bool(p.review_reasons)
     assert predictions[0].neighbours[0].type == "housing"
     assert model.predict([]) == []
@@ -105,6 +115,7 @@ def test_gate_flags_low_confidence(copy: Path) -> None:
     model = TriageModel.load(copy, HashingEmbedder(64))
     model._thresholds[:] = 1.01  # every prediction is below its class threshold
     model.margin_threshold = 0.0
+    model.unknown = UnknownRule()
     p = model.predict(["rent landlord"])[0]
     assert p.needs_review and p.review_reasons == [REASON_LOW_CONFIDENCE]
     assert manifest["gate"]["target_precision"] == 0.9
@@ -145,3 +156,30 @@ def test_untrusted_skops_type_is_refused(copy: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(art, "TRUSTED_TYPES", ())
     with pytest.raises(art.ArtifactError, match="untrusted types"):
         art.load_artifact(copy)
+
+
+def test_unknown_type_sends_to_review(copy: Path) -> None:
+    manifest = json.loads((copy / "manifest.json").read_text())
+    assert manifest["gate"]["unknown"]["rate"] == 0.05
+    model = TriageModel.load(copy, HashingEmbedder(64))
+    model._thresholds[:] = 0.0
+    model.margin_threshold = 0.0
+    model.unknown = UnknownRule(threshold=1.01)  # every top probability is below it
+    p = model.predict(["rent landlord"])[0]
+    assert p.needs_review and p.review_reasons == [REASON_UNKNOWN_TYPE]
+    model.unknown = UnknownRule(labels=(p.type,))  # the type itself means "none of them"
+    assert model.predict(["rent landlord"])[0].review_reasons == [REASON_UNKNOWN_TYPE]
+
+
+def test_artifact_without_unknown_rule_or_recipes_still_loads(copy: Path) -> None:
+    """A model trained before the unknown-type rule and per-head recipes."""
+    path = copy / "manifest.json"
+    manifest = json.loads(path.read_text())
+    del manifest["gate"]["unknown"]
+    manifest["config"].pop("heads", None)
+    manifest["model_version"] = art._version_of(manifest)
+    path.write_text(json.dumps(manifest))
+    model = TriageModel.load(copy, HashingEmbedder(64))
+    assert model.unknown == UnknownRule()
+    p = model.predict(["rent landlord lease soon"])[0]
+    assert REASON_UNKNOWN_TYPE not in p.review_reasons and p.urgency is not None

@@ -240,3 +240,12 @@ def test_letters_section_escapes_and_labels_its_controls() -> None:
     assert (
         {"letter-7-subject", "letter-kind"} <= ids <= set(re.findall(r'<label for="([^"]+)"', html))
     )
+
+
+def test_review_reasons_show_translated_and_unknown_codes_as_they_are() -> None:
+    item = fake_item()
+    item["classification"]["review_reasons"] = ["unknown_type", "top_two_close", "new_code"]
+    html = item_page(item)
+    assert (
+        "unknown type: like none of the known types; the two best types are close; new_code" in html
+    )
