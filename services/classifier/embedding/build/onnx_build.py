@@ -32,7 +32,10 @@ from services.classifier.embedding.formats import (
 logger = logging.getLogger(__name__)
 
 # Bump when the produced folder changes for the same float32 folder and preset.
-BUILDER_VERSION = 1
+# 2: onnxruntime's transformer fusions (Attention, SkipLayerNorm, BiasGelu,
+# EmbedLayerNorm) before quantisation (issue 18). A new version rebuilds the
+# folder, which changes its checksum, so `triage default-model` retrains.
+BUILDER_VERSION = 2
 # Copied as is from the float32 folder: what sentence-transformers needs besides weights.
 _COPIED = (
     "config.json",
@@ -84,7 +87,7 @@ def _write_folder(source: Path, tmp: Path, preset: QuantPreset) -> None:
     workdir = tmp.with_name(f"{tmp.name}-work")
     workdir.mkdir()
     try:
-        export_quantized(source, tmp / preset.file_name, preset, workdir)
+        fused = export_quantized(source, tmp / preset.file_name, preset, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     (tmp / preset.file_name).chmod(0o644)
@@ -99,6 +102,7 @@ def _write_folder(source: Path, tmp: Path, preset: QuantPreset) -> None:
             "prefix": src_manifest.get("prefix"),
             "onnx_file": preset.file_name,
             "quantization": preset.to_dict(),
+            "fusions": fused,
             "source": {
                 "format": E5_BUILD_FORMAT,
                 "weights_sha256": src_manifest.get("weights_sha256"),

@@ -165,6 +165,39 @@ def export_fp32(folder: Path, out: Path) -> None:
         )
 
 
+def fuse_transformer(fp32: Path, out: Path, num_heads: int, hidden_size: int) -> dict[str, int]:
+    """onnxruntime's BERT fusions on the float graph; returns how many of each were made.
+
+    Attention (one kernel instead of Q/K/V MatMuls, transposes, softmax and the
+    mask arithmetic), SkipLayerNormalization (residual add + LayerNorm),
+    BiasGelu and EmbedLayerNormalization. Done before quantisation so that the
+    quantiser sees the fused Attention (QAttention) rather than loose MatMuls.
+    ``opt_level=0``: only these pattern fusions, no hardware-specific rewrite,
+    so the file is the same on any build machine.
+    """
+    from onnxruntime.transformers import optimizer
+    from onnxruntime.transformers.fusion_options import FusionOptions
+
+    with _quiet_root_logger():
+        model = optimizer.optimize_model(
+            str(fp32),
+            model_type="bert",
+            num_heads=num_heads,
+            hidden_size=hidden_size,
+            optimization_options=FusionOptions("bert"),
+            opt_level=0,
+            use_gpu=False,
+        )
+    fused = {k: int(v) for k, v in model.get_fused_operator_statistics().items() if v}
+    # Each layer's softmax disappears into its Attention node: one left means a layer
+    # whose pattern was not recognised (a changed export), which would run unfused.
+    unfused = sum(node.op_type == "Softmax" for node in model.model.graph.node)
+    if unfused or not fused.get("Attention"):
+        raise ValueError(f"attention fusion missed {unfused} layer(s): {fused}")
+    model.save_model_to_file(str(out))
+    return fused
+
+
 def quantize(fp32: Path, out: Path, preset: QuantPreset) -> None:
     """Dynamic int8 quantisation of every MatMul and the embedding Gathers."""
     from onnx import TensorProto
@@ -211,11 +244,28 @@ def tool_versions() -> dict[str, str]:
     return versions
 
 
-def export_quantized(folder: Path, out: Path, preset: QuantPreset, workdir: Path) -> None:
-    """fp32 export into ``workdir`` (deleted by the caller), then int8 into ``out``."""
+def export_quantized(
+    folder: Path, out: Path, preset: QuantPreset, workdir: Path, *, fuse: bool = True
+) -> dict[str, int]:
+    """fp32 export into ``workdir`` (deleted by the caller), fusions, then int8 into ``out``.
+
+    Returns the fusions made (empty when ``fuse`` is False).
+    """
     fp32 = workdir / "model_fp32.onnx"
     logger.info("exporting %s to ONNX", folder)
     export_fp32(folder, fp32)
+    fused: dict[str, int] = {}
+    if fuse:
+        import json
+
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        logger.info("fusing attention, layer norms and GELU")
+        optimised = workdir / "model_fp32_fused.onnx"
+        heads, hidden = int(config["num_attention_heads"]), int(config["hidden_size"])
+        fused = fuse_transformer(fp32, optimised, heads, hidden)
+        fp32.unlink()
+        fp32 = optimised
     logger.info("quantising to int8 (%s preset)", preset.name)
     quantize(fp32, out, preset)
     fp32.unlink()
+    return fused
