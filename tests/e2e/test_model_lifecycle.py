@@ -156,6 +156,9 @@ async def label(stack: LocalStack, tally: Tally) -> tuple[int, int]:
     return confirmed, corrected
 
 
+SWAP_S = 120  # how long a hot swap may take: loading a model, maybe after a shadow's
+
+
 @pytest.mark.timeout(1500)  # three trainings on two shared cores
 async def test_retrain_gate_promote_hot_swap_and_rollback(
     lifecycle: LocalStack, tmp_path: Path
@@ -202,7 +205,12 @@ async def test_retrain_gate_promote_hot_swap_and_rollback(
     promoted = await asyncio.to_thread(triage, stack, "promote", version_b, "--by", "admin")
     assert promoted.returncode == 0, promoted.stderr
     await sender
-    await wait_until(lambda: serves(stack, version_b), 30, f"the classifier to serve {version_b}")
+    # loading a model takes ~10 s on an idle machine (its 33 MB TF-IDF vocabulary), more
+    # under load, and the watcher may still be loading the shadow C it was asked for
+    # just before (CI: C 22 s, then B): 30 s was seen too short
+    await wait_until(
+        lambda: serves(stack, version_b), SWAP_S, f"the classifier to serve {version_b}"
+    )
     during = set((await versions_of(dsn, list(flowing.accepted.values()))).values())
     assert during <= {version_a, version_b}, during
     later = await send(stack, "life-b", 60)
@@ -215,7 +223,9 @@ async def test_retrain_gate_promote_hot_swap_and_rollback(
     # 5. rollback restores A, in the same classifier process
     rolled = triage(stack, "rollback", "--by", "admin")
     assert rolled.returncode == 0, rolled.stderr
-    await wait_until(lambda: serves(stack, version_a), 30, f"the classifier to serve {version_a}")
+    await wait_until(
+        lambda: serves(stack, version_a), SWAP_S, f"the classifier to serve {version_a}"
+    )
     after = await send(stack, "life-a2", 60)
     assert set((await versions_of(dsn, list(after.accepted.values()))).values()) == {version_a}
     assert stack.running["classifier"].proc.pid == classifier_pid  # type: ignore[union-attr]
