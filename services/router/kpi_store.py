@@ -36,7 +36,6 @@ class KpiQueries(NamedQueries):
     kpi_rollup_clear: str
     kpi_rollup_fill: str
     kpi_rollup_fill_periods: str
-    kpi_periods_exact: str
     daily_arrivals: str
     insert_history: str
     count_real_items: str

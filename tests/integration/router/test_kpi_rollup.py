@@ -1,25 +1,28 @@
 """The KPI rollup against the exact SQL on a seeded database (issue 17).
 
 A random history over two months (DST change included): every period and breakdown
-read from the rollup equals ``kpi_periods_exact`` — counts exactly, medians and p90
-within the histogram's bound — also after the items change (claims, completions,
-corrections, replays) and the refresh recomputes the days they touched.
+read from the rollup equals ``kpi_periods_exact`` (``kpi_exact.sql`` beside this test)
+— counts exactly, medians and p90 within the histogram's bound — also after the
+items change (claims, completions, corrections, replays) and the refresh recomputes
+the days they touched.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
 
+from services.router.db import NamedQueries, load_named
 from services.router.kpi_rollup import RELATIVE_ERROR
 from services.router.kpi_store import (
     HistoryRow,
-    KpiQueries,
     KpiStore,
     insert_history,
     load_kpi_queries,
@@ -65,11 +68,27 @@ def history(n: int, seed: int = 17) -> list[HistoryRow]:
     return rows
 
 
-async def exact(conn: asyncpg.Connection, q: KpiQueries, store: KpiStore, ask: KpiRequest,
+@dataclass(frozen=True, slots=True)
+class ExactQueries(NamedQueries):
+    kpi_periods_exact: str
+
+
+EXACT = load_named(ExactQueries, Path(__file__).with_name("kpi_exact.sql"))
+
+
+async def exact(conn: asyncpg.Connection, store: KpiStore, ask: KpiRequest,
                 visible: list[str] | None) -> list[dict[str, Any]]:  # fmt: skip
     start, end = ask.bounds(store.tz)
     rows = await conn.fetch(
-        q.kpi_periods_exact, start, end, ask.period, ask.by, ask.queue, visible, store.tz.key, NOW
+        EXACT.kpi_periods_exact,
+        start,
+        end,
+        ask.period,
+        ask.by,
+        ask.queue,
+        visible,
+        store.tz.key,
+        NOW,
     )
     return [kpi_row(r) for r in rows]
 
@@ -91,17 +110,15 @@ async def compare_all(pool: asyncpg.Pool, store: KpiStore) -> None:
         for period in PERIODS:
             for by in BREAKDOWNS:
                 ask = KpiRequest(FIRST, LAST, period, by)
-                reference = await exact(conn, store.q, store, ask, None)
+                reference = await exact(conn, store, ask, None)
                 assert_same(await store.periods(ask, None, NOW), reference)
         for period in ("week", "month"):  # whole periods only: their own rows
             ask = KpiRequest(date(2025, 9, 29), date(2025, 11, 2), period, "language")
-            assert_same(
-                await store.periods(ask, None, NOW), await exact(conn, store.q, store, ask, None)
-            )
+            assert_same(await store.periods(ask, None, NOW), await exact(conn, store, ask, None))
         ask = KpiRequest(date(2025, 10, 20), date(2025, 11, 2), "day", "urgency", "housing")
         assert_same(
             await store.periods(ask, ["housing", "tax"], NOW),
-            await exact(conn, store.q, store, ask, ["housing", "tax"]),
+            await exact(conn, store, ask, ["housing", "tax"]),
         )
 
 
