@@ -220,7 +220,7 @@ class FeatureSpace:
             if self.embedding_mean is None:
                 raise ValueError("the embedding mean is not fitted")
             centred = center(embeddings, self.embedding_mean)
-        return [
-            with_cues(combine(self.config, part, centred, r.mode), cue_levels if r.cues else None)
-            for r in recipes
-        ]
+        # heads of the same mode share one matrix (the default model's two heads both
+        # read TF-IDF + embedding: one sparse hstack per batch, not two)
+        by_mode = {m: combine(self.config, part, centred, m) for m in {r.mode for r in recipes}}
+        return [with_cues(by_mode[r.mode], cue_levels if r.cues else None) for r in recipes]
