@@ -172,11 +172,9 @@ def model_loader(settings: ClassifierSettings) -> Loader:
 def load_classifier(settings: ClassifierSettings) -> Classifier:
     """Load the model with the embedder it was trained with, the lexicon, the detector."""
     from services.classifier.cues import CueLexicon
-    from services.classifier.embedding.torch_free import import_skops
     from services.classifier.keypoints import KeyPointer
     from services.classifier.language import LanguageDetector
 
-    import_skops()  # before the heads load it: skops would import torch (~200 MB RSS)
     model = _load(settings, serving_dir(settings))
     # four languages keep the detector at ~130 MB (eleven cost ~350 MB) for the RSS budget
     detector = LanguageDetector(languages=("fr", "nl", "en", "de"))

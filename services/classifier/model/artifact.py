@@ -172,6 +172,9 @@ def verify(model_dir: Path, manifest: dict[str, Any]) -> None:
 
 
 def _load_skops(path: Path) -> Any:
+    from services.classifier.embedding.torch_free import import_skops
+
+    import_skops()  # skops' own import would pull torch in (~200 MB RSS): refused once
     import skops.io as sio
 
     untrusted = sio.get_untrusted_types(file=path)
