@@ -284,8 +284,11 @@ def subscribe(
 
     ``consumer.handle`` gets the raw records of each batch; offsets are committed when
     it returns, and a raise makes FastStream seek back so the batch comes again.
+    ``batch_timeout_ms`` must be positive: an empty poll then sleeps as long, and 0
+    turns the idle consumer into a loop that spins a core (the documents stage did).
     """
-
+    if batch_timeout_ms < 1:
+        raise ValueError("batch_timeout_ms must be at least 1: 0 spins the event loop when idle")
     subscriber = broker.subscriber(
         topic,
         batch=True,

@@ -20,6 +20,8 @@ from benchmarks.e2e.measure import Database, percentiles
 from stack.up import LocalStack
 from testing import documents as d
 
+WARMUP_S = 10.0
+
 
 def _letter(tag: str, i: int) -> dict[str, Any]:
     pages = d.scanned_pdf(d.FR_LETTER + d.NL_LETTER)
@@ -56,6 +58,9 @@ async def mixed_run(
     stack: LocalStack, run_id: str, rate: float, seconds: float, scan_interval_s: float
 ) -> dict[str, Any]:
     db = Database(stack.env["TRIAGE_DATABASE_URL"])
+    # A freshly started classifier's first batches are slow (onnxruntime sizes its
+    # arena, lazy kernels): warm it up so that "alone" is not the cold start.
+    await _plain(stack, db, f"docs{run_id}-warmup", rate, WARMUP_S)
     alone = await _plain(stack, db, f"docs{run_id}-alone", rate, seconds)
     stop = asyncio.Event()
     scans_tag = f"docs{run_id}-scans"

@@ -95,7 +95,7 @@ class ClassifierSettings(
     )
     classifier_group_id: str = Field("triage-classifier", description="consumer group")
     classifier_batch_size: int = Field(64, ge=1, le=1024, description="max records per batch")
-    classifier_batch_wait_ms: int = Field(5, ge=0, le=1000, description="wait to fill a batch")
+    classifier_batch_wait_ms: int = Field(5, ge=1, le=1000, description="wait to fill a batch")
     classifier_max_attempts: int = Field(3, ge=1, le=20, description="tries before dead-letter")
     classifier_threads: int | None = Field(
         None, ge=1, description="inference threads (onnxruntime and torch); default: cores"

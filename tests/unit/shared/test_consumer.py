@@ -15,6 +15,7 @@ from shared.consumer import (
     Consumed,
     TransientError,
     UnpublishableResult,
+    subscribe,
 )
 from shared.events import (
     RECEIVED_V1,
@@ -149,3 +150,17 @@ def test_dead_letter_payload_keeps_the_exact_bytes(raw: bytes, encoding: str) ->
     assert letter.original_bytes() == raw
     if used == "base64":
         assert base64.b64decode(payload) == raw
+
+
+def test_a_subscriber_without_an_idle_wait_is_refused() -> None:
+    """A zero poll timeout made the idle documents stage spin a whole core."""
+    from faststream.kafka import KafkaBroker
+
+    from shared.settings import KafkaSettings
+
+    handler = SimpleNamespace(handle=None)
+    with pytest.raises(ValueError, match="batch_timeout_ms"):
+        subscribe(
+            KafkaBroker(), KafkaSettings(), handler, topic="t", group_id="g",
+            max_records=1, batch_timeout_ms=0,
+        )  # fmt: skip
