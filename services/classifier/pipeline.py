@@ -184,8 +184,14 @@ class Classifier:
         self, shadow: Model, events: list[RequestReceived], results: list[RequestClassified]
     ) -> list[tuple[bool, bool]]:
         """(type agreed, urgency agreed) of ``shadow`` with the served results, model
-        against model (before the cue lexicon raised any urgency)."""
-        predictions = shadow.predict([mask(event.full_text()) for event in events])
+        against model (before the cue lexicon raised any urgency), on what the served
+        model read: the masked text and, for a long one, its window."""
+        masked = [mask(event.full_text()) for event in events]
+        windows = [
+            model_window(text, result.key_points, self.window_words)
+            for text, result in zip(masked, results, strict=True)
+        ]
+        predictions = shadow.predict(masked, windows)
         out = []
         for pred, result in zip(predictions, results, strict=True):
             served = result.classification

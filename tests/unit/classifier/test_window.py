@@ -53,3 +53,19 @@ def test_the_model_reads_the_whole_text_and_the_embedder_the_window() -> None:
     [window] = model.windows
     assert len(window.split()) < 250 and LATE in window
     assert LATE in {p.text for p in result.key_points}
+
+
+def test_a_shadow_model_reads_what_the_served_model_read() -> None:
+    pointer = KeyPointer(HashingEmbedder().encode, Params())
+    classifier = Classifier(
+        FakeModel(), CueLexicon.load(), FakeDetector(), pointer, window_words=120
+    )
+    event = RequestReceived(
+        request_id="r-1", source="demo", external_id="e-1", channel="letter",
+        subject="Coupure", body=_long(600), received_at=datetime(2026, 11, 20, tzinfo=UTC),
+    )  # fmt: skip
+    served = classifier.model
+    results = classifier.classify([event])
+    shadow = FakeModel()
+    classifier.agreement(shadow, [event], results)
+    assert shadow.seen == served.seen and shadow.windows == served.windows  # type: ignore[attr-defined]
