@@ -64,11 +64,15 @@ def cut_folder(served: Path, work: Path, layers: int) -> Path:
     """A copy of the served build folder whose ONNX file stops after ``layers``."""
     if layers == LAYERS:
         return served
+    from services.classifier.embedding import checksums
+
+    manifest = checksums.read_manifest(served)
+    if manifest is None or "onnx_file" not in manifest:
+        raise ValueError(f"{served} is not an int8 ONNX build; run `make embedder`")
     folder = work / f"layers-{layers}"
     shutil.copytree(served, folder)
-    manifest = json.loads((served / "triage-build.json").read_text(encoding="utf-8"))
-    onnx_file = folder / str(manifest["onnx_file"])
-    cut_graph(served / str(manifest["onnx_file"]), onnx_file, layers)
+    name = str(manifest["onnx_file"])
+    cut_graph(served / name, folder / name, layers)
     return folder
 
 
